@@ -17,7 +17,9 @@ from .core import DarksubError, atomic_path, resolve_device, write_json
 # %% auto #0
 __all__ = ['METRICS', 'RESULT_COLUMNS', 'dihedral_views', 'predict_proba', 'binary_auc', 'auc_ovr_ovo', 'reliability_data',
            'expected_calibration_error', 'confusion_matrix', 'bootstrap_ci', 'classification_metrics', 'roc_curves',
-           'plot_confusion', 'plot_roc', 'read_history', 'plot_history', 'plot_reliability', 'write_results_table']
+           'plot_confusion', 'plot_roc', 'read_history', 'plot_history', 'plot_reliability', 'write_results_table',
+           'collect_model_results', 'load_for_inference', 'evaluate_checkpoint', 'evaluate_cli', 'find_npy',
+           'predict_files', 'predict_cli']
 
 # %% ../nbs_lib/09_evaluate.ipynb #b6ca980d
 def dihedral_views(images: torch.Tensor) -> list[torch.Tensor]:
@@ -212,18 +214,10 @@ def roc_curves(y_true: np.ndarray, probs: np.ndarray, classes=None) -> dict:
         out[name] = {'fpr': fpr, 'tpr': tpr, 'thresholds': thr, 'auc': binary_auc(y_true == k, probs[:, k])}
     return out
 
-# %% ../nbs_lib/09_evaluate.ipynb #5df2e771
-def _get_ax(ax):
-    if ax is None:
-        import matplotlib.pyplot as plt
-        ax = plt.gca()
-    return ax
-
-# %% ../nbs_lib/09_evaluate.ipynb #8f24ade5
-def plot_confusion(cm,  # (C, C) counts, row = true class, column = predicted
-                   classes, ax=None, cmap: str = 'Blues', title: str | None = None):
-    "Confusion matrix coloured by row-normalised fraction, each cell labelled with its count and row percentage."
-    ax = _get_ax(ax)
+# %% ../nbs_lib/09_evaluate.ipynb #4222fe4f
+def plot_confusion(ax, cm,  # (C, C) counts, row = true class, column = predicted
+                   classes, cmap: str = 'Blues', title: str | None = None):
+    "Confusion matrix on `ax` coloured by row-normalised fraction, each cell labelled with its count and row percentage."
     cm = np.asarray(cm, np.int64)
     rows = cm.sum(1, keepdims=True)
     frac = np.divide(cm, rows, out=np.zeros(cm.shape), where=rows > 0)
@@ -239,22 +233,22 @@ def plot_confusion(cm,  # (C, C) counts, row = true class, column = predicted
     ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label='fraction of the true class')
     return ax
 
-# %% ../nbs_lib/09_evaluate.ipynb #b78da5a7
-def plot_roc(y_true: np.ndarray, probs: np.ndarray, classes, ax=None, title: str | None = None):
-    "One-vs-rest ROC curve per class with its AUC in the legend, the chance line, and the macro AUCs in the title."
-    ax = _get_ax(ax)
+# %% ../nbs_lib/09_evaluate.ipynb #c9898cf8
+def plot_roc(ax, y_true: np.ndarray, probs: np.ndarray, classes, title: str | None = None):
+    "One-vs-rest ROC curve per class on `ax` with its AUC in the legend, the chance line, and the macro AUCs in the title."
+    from darksub.plots import class_color
     ovr, ovo, _ = auc_ovr_ovo(*_check_inputs(y_true, probs, classes))
-    for name, c in roc_curves(y_true, probs, classes).items():
-        ax.plot(c['fpr'], c['tpr'], lw=1.8, label=f"{name} vs rest (AUC = {c['auc']:.4f})")
+    for i, (name, c) in enumerate(roc_curves(y_true, probs, classes).items()):
+        ax.plot(c['fpr'], c['tpr'], lw=1.8, color=class_color(name, i), label=f"{name} vs rest (AUC = {c['auc']:.4f})")
     ax.plot([0, 1], [0, 1], ls='--', color='grey', lw=1, label='chance (AUC = 0.5)')
     ax.set_xlim(-0.01, 1.01); ax.set_ylim(-0.01, 1.01); ax.set_aspect('equal')
-    ax.set_xlabel('false positive rate (fraction of other classes)')
-    ax.set_ylabel('true positive rate (fraction of the class)')
+    ax.set_xlabel('false positive rate [fraction of the other classes]')
+    ax.set_ylabel('true positive rate [fraction of the class]')
     ax.set_title(title or f'ROC curves: macro AUC OvR {ovr:.4f}, OvO {ovo:.4f}')
     ax.legend(loc='lower right', fontsize=9)
     return ax
 
-# %% ../nbs_lib/09_evaluate.ipynb #e09bee1c
+# %% ../nbs_lib/09_evaluate.ipynb #38db9d61
 def read_history(history) -> dict[str, np.ndarray]:
     "A training history (CSV path, DataFrame or dict of lists; one row per epoch) as column name -> float array."
     if isinstance(history, (str, os.PathLike)):
@@ -269,17 +263,16 @@ def read_history(history) -> dict[str, np.ndarray]:
         except (TypeError, ValueError): return float('nan')
     return {k: np.array([num(v) for v in vals]) for k, vals in history.items()}
 
-# %% ../nbs_lib/09_evaluate.ipynb #3dbf55d5
+# %% ../nbs_lib/09_evaluate.ipynb #fa7893ea
 _HISTORY_ALIASES = {'loss': ('loss',), 'acc': ('acc', 'accuracy'), 'accuracy': ('acc', 'accuracy'),
                     'auc': ('auc', 'auc_ovr_macro', 'auc_ovr')}
-_HISTORY_LABELS = {'loss': 'cross-entropy loss (nats per image)', 'acc': 'accuracy (fraction correct)',
-                   'accuracy': 'accuracy (fraction correct)', 'auc': 'macro ROC AUC (one-vs-rest)'}
+_HISTORY_LABELS = {'loss': 'cross-entropy loss [nats per image]', 'acc': 'accuracy [fraction correct]',
+                   'accuracy': 'accuracy [fraction correct]', 'auc': 'macro ROC AUC (one-vs-rest)'}
 
-def plot_history(history,  # CSV path, DataFrame or dict with columns epoch, train_<metric>, val_<metric>
+def plot_history(ax, history,  # CSV path, DataFrame or dict with columns epoch, train_<metric>, val_<metric>
                  metric: str = 'loss',  # 'loss', 'acc' or 'auc'
-                 ax=None, title: str | None = None):
-    "Training and validation `metric` against epoch, with the best validation epoch marked and labelled."
-    ax = _get_ax(ax)
+                 title: str | None = None):
+    "Training and validation `metric` against epoch on `ax`, with the best validation epoch marked and labelled."
     h = read_history(history)
     names = _HISTORY_ALIASES.get(metric, (metric,))
     found = {}
@@ -302,10 +295,9 @@ def plot_history(history,  # CSV path, DataFrame or dict with columns epoch, tra
     ax.set_title(title or f'{metric} per epoch'); ax.legend(fontsize=9); ax.grid(alpha=0.3)
     return ax
 
-# %% ../nbs_lib/09_evaluate.ipynb #c2c3adaa
-def plot_reliability(y_true: np.ndarray, probs: np.ndarray, ax=None, n_bins: int = 10, title: str | None = None):
-    "Reliability diagram: accuracy against mean confidence per bin (counts on the bars), the diagonal, and the ECE."
-    ax = _get_ax(ax)
+# %% ../nbs_lib/09_evaluate.ipynb #43c188d0
+def plot_reliability(ax, y_true: np.ndarray, probs: np.ndarray, n_bins: int = 10, title: str | None = None):
+    "Reliability diagram on `ax`: accuracy against mean confidence per bin (counts on the bars), the diagonal, and the ECE."
     y_true, probs = _check_inputs(y_true, probs)
     r = reliability_data(y_true, probs, n_bins)
     centres, width = (r['edges'][:-1] + r['edges'][1:]) / 2, 1 / n_bins
@@ -317,12 +309,12 @@ def plot_reliability(y_true: np.ndarray, probs: np.ndarray, ax=None, n_bins: int
         ax.text(b.get_x() + b.get_width() / 2, min(b.get_height() + 0.02, 0.97), str(c), ha='center', fontsize=8)
     ax.plot([0, 1], [0, 1], ls='--', color='grey', label='perfect calibration')
     ax.set_xlim(0, 1); ax.set_ylim(0, 1.02)
-    ax.set_xlabel('confidence (top-class probability)'); ax.set_ylabel('accuracy (fraction correct)')
+    ax.set_xlabel('confidence [top-class probability]'); ax.set_ylabel('accuracy [fraction correct]')
     ax.set_title(title or f"Reliability diagram (ECE = {r['ece']:.3f}, {n_bins} bins; numbers = images)")
     ax.legend(loc='upper left', fontsize=9)
     return ax
 
-# %% ../nbs_lib/09_evaluate.ipynb #c9571377
+# %% ../nbs_lib/09_evaluate.ipynb #99ad9f3c
 RESULT_COLUMNS = (  # (header, accepted keys of a row dict, formatter)
     ('model', ('model', 'name'), str),
     ('epochs', ('epochs',), lambda v: f'{int(v)}'),
@@ -348,7 +340,7 @@ def _cell(row: dict, keys, fmt) -> str:
         return (v if isinstance(v, str) else fmt(v)).replace('|', '/').replace('\n', ' ')
     return '—'
 
-# %% ../nbs_lib/09_evaluate.ipynb #1582cd0c
+# %% ../nbs_lib/09_evaluate.ipynb #22823254
 def write_results_table(readme_path: str | os.PathLike,  # the README.md to update in place (atomically)
                         rows,  # dicts with a 'model' key, or a mapping model name -> dict
                         section: str = 'models',  # marker name: <!-- results:SECTION:start/end -->
@@ -388,3 +380,191 @@ def write_results_table(readme_path: str | os.PathLike,  # the README.md to upda
     with atomic_path(path, overwrite=True) as tmp:
         tmp.write_text(before + '\n' + block + '\n' + after)
     return block
+
+# %% ../nbs_lib/09_evaluate.ipynb #ac6c12df
+def _first(*dicts, keys):
+    for d in dicts:
+        for k in keys:
+            v = d.get(k) if isinstance(d, Mapping) else None
+            if v is not None and v != '': return v
+    return None
+
+def collect_model_results(models_dir: str | os.PathLike) -> tuple[list[dict], dict[str, str]]:
+    "One results row per `models_dir/<name>/` that holds test_metrics.json, and {name: reason} for the folders skipped."
+    models_dir = Path(models_dir)
+    rows, skipped = [], {}
+    if not models_dir.is_dir(): return rows, {str(models_dir): 'folder not found'}
+    for d in sorted(p for p in models_dir.iterdir() if p.is_dir()):
+        tm = d/'test_metrics.json'
+        if not tm.exists(): skipped[d.name] = 'no test_metrics.json (not trained or not evaluated)'; continue
+        try: test = json.loads(tm.read_text())
+        except json.JSONDecodeError as e: skipped[d.name] = f'unreadable test_metrics.json ({e})'; continue
+        side = {}
+        for j in sorted(d.glob('*.json')):
+            if j.name == 'test_metrics.json': continue
+            try: cand = json.loads(j.read_text())
+            except json.JSONDecodeError: continue
+            if isinstance(cand, dict) and ('train_config' in cand or 'classes' in cand): side = cand; break
+        cfg = side.get('train_config') or {}
+        smet = side.get('metrics') or {}
+        hist = {}
+        if (d/'history.csv').exists():
+            try: hist = read_history(d/'history.csv')
+            except DarksubError: hist = {}
+        n_epochs = len(next(iter(hist.values()))) if hist else None
+        h_seconds = next((float(np.nansum(hist[k])) for k in ('seconds', 'epoch_seconds', 'time_s', 'train_seconds') if k in hist), None)
+        h_ips = next((float(np.nanmean(hist[k])) for k in ('train_images_per_s', 'images_per_s') if k in hist), None)
+        row = {
+            'model': d.name, 'architecture': _first(side, test, keys=('model',)), 'dir': str(d),
+            'epochs': _first(test, smet, keys=('epochs', 'epochs_run')) or n_epochs or _first(cfg, keys=('epochs',)),
+            'batch_size': _first(test, cfg, keys=('batch_size',)),
+            'lr': _first(test, cfg, keys=('lr', 'learning_rate')),
+            'accuracy': _first(test, keys=('accuracy',)),
+            'auc_ovr_macro': _first(test, keys=('auc_ovr_macro',)),
+            'auc_ovo_macro': _first(test, keys=('auc_ovo_macro',)),
+            'ci95': _first(test, keys=('ci95',)) or {},
+            'train_seconds': _first(test, smet, side, keys=('train_seconds', 'training_seconds')) or h_seconds,
+            'device': _first(test, smet, side, cfg, keys=('train_device', 'device')),
+            'images_per_s': _first(test, smet, side, keys=('train_images_per_s', 'images_per_s')) or h_ips,
+            'history': str(d/'history.csv') if hist else None,
+        }
+        if row['accuracy'] is None or row['auc_ovr_macro'] is None:
+            skipped[d.name] = 'test_metrics.json lacks accuracy or auc_ovr_macro'; continue
+        rows.append(row)
+    return rows, skipped
+
+# %% ../nbs_lib/09_evaluate.ipynb #9a7f4d4e
+def _fit_size(img_size):
+    "A per-image transform that resamples (C, H, W) to `img_size` pixels when it differs (identity otherwise)."
+    from darksub.preprocess import resize
+    if not img_size: return lambda im: im
+    size = (img_size, img_size) if isinstance(img_size, int) else tuple(img_size)
+    def fit(im):
+        if tuple(im.shape[-2:]) == size: return im
+        method = 'area' if im.shape[-2] >= size[0] and im.shape[-1] >= size[1] else 'bilinear'
+        return resize(im, size, method=method)
+    return fit
+
+def load_for_inference(checkpoint: str | os.PathLike, device: str | torch.device = 'auto'):
+    "Model, metadata, per-image size transform and batch preprocessing of a checkpoint path or shipped model name."
+    from darksub.train import load_checkpoint
+    from darksub.preprocess import make_preprocess
+    dev = resolve_device(device)
+    model, meta = load_checkpoint(checkpoint, device=dev)
+    if not meta.get('classes'): raise DarksubError(f"checkpoint {checkpoint} does not record its class names")
+    return model, meta, _fit_size(meta.get('img_size')), make_preprocess(meta.get('preprocess') or 'none')
+
+# %% ../nbs_lib/09_evaluate.ipynb #a0d9ebd5
+def _json_clean(o):
+    "Replace NaN/inf by None and numpy values by plain Python ones, recursively (strict JSON)."
+    if isinstance(o, dict): return {str(k): _json_clean(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)): return [_json_clean(v) for v in o]
+    if isinstance(o, np.ndarray): return _json_clean(o.tolist())
+    if isinstance(o, (np.integer,)): return int(o)
+    if isinstance(o, (float, np.floating)): return float(o) if math.isfinite(o) else None
+    return o
+
+def evaluate_checkpoint(checkpoint: str | os.PathLike,  # checkpoint path or shipped model name
+                        data_dir: str | os.PathLike,  # dataset folder with <split>/<class>/*.npy
+                        split: str = 'test', device: str | torch.device = 'auto',
+                        tta: bool = False,  # average over the 8 rotations/flips
+                        batch_size: int = 128, n_boot: int = 200, seed: int = 0,
+                        num_workers: int = 0) -> tuple[dict, np.ndarray, np.ndarray]:
+    "Metrics (`classification_metrics` with 95% intervals), probabilities (N, C) and labels (N,) of a checkpoint on one split."
+    from darksub.data import LensDataset
+    model, meta, fit, pre = load_for_inference(checkpoint, device)
+    classes = [str(c) for c in meta['classes']]
+    ds = LensDataset(data_dir, split, transform=fit)
+    ds_classes = [str(c) for c in getattr(ds, 'classes', classes)]
+    missing = [c for c in ds_classes if c not in classes]
+    if missing:
+        raise DarksubError(f"{data_dir}/{split} has class folder(s) {', '.join(missing)} that the checkpoint does not know "
+                           f"(it predicts {', '.join(classes)})")
+    t0 = time.perf_counter()
+    probs, labels = predict_proba(model, ds, device=device, batch_size=batch_size, tta=tta, preprocess=pre,
+                                  num_workers=num_workers, return_labels=True)
+    seconds = time.perf_counter() - t0
+    labels = np.array([classes.index(ds_classes[i]) for i in labels], np.int64)  # dataset order -> checkpoint order
+    m = classification_metrics(labels, probs, classes, n_boot=n_boot, seed=seed)
+    m.update({'checkpoint': str(checkpoint), 'model': meta.get('model'), 'data_dir': str(data_dir), 'split': split,
+              'tta': bool(tta), 'device': str(resolve_device(device)),
+              'inference_images_per_s': len(labels) * (8 if tta else 1) / max(seconds, 1e-9)})
+    return m, probs, labels
+
+# %% ../nbs_lib/09_evaluate.ipynb #2b723667
+def evaluate_cli(argv: list[str] | None = None) -> int:
+    "`darksub evaluate --checkpoint CKPT DATA_DIR [--split test] [--device auto] [--tta]`: print the metrics as one JSON object."
+    ap = argparse.ArgumentParser(prog='darksub evaluate', description=evaluate_checkpoint.__doc__)
+    ap.add_argument('data_dir', help='dataset folder holding SPLIT/CLASS/*.npy')
+    ap.add_argument('--checkpoint', required=True, help="checkpoint file/folder or the shipped model's name")
+    ap.add_argument('--split', default='test', help='split to evaluate (default: test)')
+    ap.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]' (default: auto)")
+    ap.add_argument('--tta', action='store_true', help='average the probabilities over the 8 rotations/flips')
+    ap.add_argument('--batch-size', type=int, default=128, help='images per forward pass (default: 128)')
+    ap.add_argument('--n-boot', type=int, default=200, help='bootstrap resamples for the 95%% intervals; 0 = none (default: 200)')
+    ap.add_argument('--seed', type=int, default=0, help='seed of the bootstrap (default: 0)')
+    ap.add_argument('--out', default=None, help='also write the JSON to this file')
+    a = ap.parse_args(argv)
+    if not Path(a.data_dir).is_dir(): raise DarksubError(f"dataset folder {a.data_dir} not found")
+    m, _, _ = evaluate_checkpoint(a.checkpoint, a.data_dir, a.split, a.device, a.tta, a.batch_size, a.n_boot, a.seed)
+    m = _json_clean(m)
+    if a.out: write_json(a.out, m)
+    print(json.dumps(m))
+    return 0
+
+# %% ../nbs_lib/09_evaluate.ipynb #9ba41839
+def find_npy(paths) -> list[Path]:
+    "The .npy files named by `paths` (files, or folders searched recursively), sorted within each folder, without duplicates."
+    out, seen = [], set()
+    for p in map(Path, paths):
+        if p.is_dir(): found = sorted(p.rglob('*.npy'))
+        elif p.is_file():
+            if p.suffix.lower() != '.npy': raise DarksubError(f"{p} is not a .npy file: expected .npy images or folders of them")
+            found = [p]
+        else: raise DarksubError(f"{p} does not exist")
+        if p.is_dir() and not found: raise DarksubError(f"folder {p} holds no .npy files")
+        for f in found:
+            key = f.resolve()
+            if key not in seen: seen.add(key); out.append(f)
+    if not out: raise DarksubError("no input images given")
+    return out
+
+# %% ../nbs_lib/09_evaluate.ipynb #02058457
+def predict_files(checkpoint: str | os.PathLike, paths, device: str | torch.device = 'auto', tta: bool = False,
+                  batch_size: int = 128) -> tuple[list[dict], list[str]]:
+    "Rows {'path', 'pred', 'p_<class>'..., 'label'?} for every .npy image under `paths`, and the CSV column names."
+    from darksub.data import load_npy
+    files = find_npy(paths)
+    model, meta, fit, pre = load_for_inference(checkpoint, device)
+    classes = [str(c) for c in meta['classes']]
+    ds = _NpyFiles(files, lambda f: fit(torch.as_tensor(load_npy(f))))
+    probs = predict_proba(model, ds, device=device, batch_size=batch_size, tta=tta, preprocess=pre)
+    labels = [f.parent.name if f.parent.name in classes else '' for f in files]
+    columns = ['path', 'pred'] + [f'p_{c}' for c in classes] + (['label'] if any(labels) else [])
+    rows = []
+    for f, p, lab in zip(files, probs, labels):
+        row = {'path': str(f), 'pred': classes[int(p.argmax())], **{f'p_{c}': f'{v:.6f}' for c, v in zip(classes, p)}}
+        if 'label' in columns: row['label'] = lab
+        rows.append(row)
+    return rows, columns
+
+# %% ../nbs_lib/09_evaluate.ipynb #60a50d65
+def predict_cli(argv: list[str] | None = None) -> int:
+    "`darksub predict --checkpoint CKPT PATH [PATH ...] --out preds.csv`: class probabilities of .npy images into a CSV."
+    ap = argparse.ArgumentParser(prog='darksub predict', description=predict_files.__doc__)
+    ap.add_argument('paths', nargs='+', help='.npy images or folders (searched recursively)')
+    ap.add_argument('--checkpoint', required=True, help="checkpoint file/folder or the shipped model's name")
+    ap.add_argument('--out', required=True, help='CSV file to write (columns path,pred,p_<class>...,label)')
+    ap.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]' (default: auto)")
+    ap.add_argument('--tta', action='store_true', help='average the probabilities over the 8 rotations/flips')
+    ap.add_argument('--batch-size', type=int, default=128, help='images per forward pass (default: 128)')
+    ap.add_argument('--overwrite', action='store_true', help='replace --out if it exists')
+    a = ap.parse_args(argv)
+    out = Path(a.out)
+    if out.exists() and not a.overwrite: raise DarksubError(f"{out} already exists; pass --overwrite to replace it")
+    rows, columns = predict_files(a.checkpoint, a.paths, a.device, a.tta, a.batch_size)
+    with atomic_path(out, overwrite=True) as tmp:
+        with open(tmp, 'w', newline='') as f:
+            w = csv.DictWriter(f, fieldnames=columns); w.writeheader(); w.writerows(rows)
+    print(f"darksub predict: {len(rows)} image(s) -> {out}", file=sys.stderr)
+    return 0
