@@ -19,7 +19,6 @@ $(STAMP): settings.ini setup.py constraints.txt
 	$(PIP) install -q -c constraints.txt torch==2.13.0
 	$(PIP) install -q -c constraints.txt -e '.[dev]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name darksub --display-name "Python (darksub)" >/dev/null
-	$(BIN)/nbdev_install_hooks >/dev/null 2>&1 || true
 	@if $(BIN)/python -m pip list 2>/dev/null | grep -iE '^(nvidia|cuda|triton)'; then \
 	  echo "error: CUDA packages were installed into $(VENV); check constraints.txt" >&2; exit 1; fi
 	@touch $(STAMP)

@@ -10,7 +10,8 @@ from pathlib import Path
 from .core import DarksubError, write_json, default_device
 
 # %% auto #0
-__all__ = ['load_profiles', 'get_profile', 'find_notebooks', 'parse_value', 'run_pipeline', 'pipeline_cli']
+__all__ = ['load_profiles', 'get_profile', 'estimate_resources', 'check_disk', 'find_notebooks', 'parse_value', 'run_pipeline',
+           'pipeline_cli']
 
 # %% ../nbs_lib/12_pipeline.ipynb #6d974aa4
 def load_profiles() -> dict[str, dict]:
@@ -29,19 +30,41 @@ def get_profile(name: str, root: str | os.PathLike = '.', run_dir: str | os.Path
     fill = lambda v: v.format(root=root, run_dir=run_dir) if isinstance(v, str) else v
     return {'PROFILE': name, 'RUN_DIR': str(run_dir), **{k: fill(v) for k, v in profiles[name].items()}}
 
-# %% ../nbs_lib/12_pipeline.ipynb #baa31027
+# %% ../nbs_lib/12_pipeline.ipynb #be68749c
+def estimate_resources(knobs: dict, image_pixels: int = 150 * 150, n_classes: int = 3) -> dict:
+    "Disk (GB) for the profile's dataset and a rough peak memory (GB) for its largest step."
+    n_images = n_classes * sum(int(knobs.get(k) or 0) for k in ('N_TRAIN', 'N_VAL', 'N_TEST'))
+    dataset_gb = n_images * (image_pixels * 4 + 128) / 1e9
+    batch = int(knobs.get('BATCH_SIZE') or 64)
+    memory_gb = 1.5 + batch * image_pixels * 4 * 400 / 1e9  # framework + activations of the largest model per image
+    return {'n_images': n_images, 'dataset_gb': round(dataset_gb, 3), 'disk_gb': round(dataset_gb * 1.1 + 0.2, 3),
+            'memory_gb': round(memory_gb, 1)}
+
+# %% ../nbs_lib/12_pipeline.ipynb #6273e1a0
+def check_disk(path: str | os.PathLike, needed_gb: float):
+    "Raise `DarksubError` when the file system holding `path` has less than `needed_gb` free."
+    import shutil
+    path = Path(path)
+    probe = next((p for p in [path, *path.parents] if p.exists()), Path('.'))
+    free_gb = shutil.disk_usage(probe).free / 1e9
+    if free_gb < needed_gb:
+        raise DarksubError(f'{probe} has {free_gb:.1f} GB free but this run needs about {needed_gb:.1f} GB; '
+                           f'free some space or choose a smaller profile')
+    return free_gb
+
+# %% ../nbs_lib/12_pipeline.ipynb #f8b24d7c
 def find_notebooks(root: str | os.PathLike = '.') -> list[Path]:
     "The pipeline notebooks `[0-9][0-9]_*/[0-9][0-9]_*.ipynb` under `root`, in sorted order."
     root = Path(root)
     return sorted(p for p in root.glob('[0-9][0-9]_*/[0-9][0-9]_*.ipynb') if '.ipynb_checkpoints' not in p.parts)
 
-# %% ../nbs_lib/12_pipeline.ipynb #9556b938
+# %% ../nbs_lib/12_pipeline.ipynb #dc63108f
 def parse_value(text: str):
     "A `-p KEY VALUE` value as a Python literal when it is one (`3`, `0.1`, `True`, `None`), else as a string."
     try: return ast.literal_eval(text)
     except (ValueError, SyntaxError): return text
 
-# %% ../nbs_lib/12_pipeline.ipynb #2768c836
+# %% ../nbs_lib/12_pipeline.ipynb #8c2fdf2b
 def _check_kernel(kernel_name: str):
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
     try: KernelSpecManager().get_kernel_spec(kernel_name)
@@ -62,7 +85,7 @@ def _failure_message(nb_rel: str, err, executed: Path) -> str:
     except Exception: pass
     return f"{nb_rel} failed in cell {index + 1} (In [{err.exec_count}] of the executed copy): {err.ename}: {err.evalue}"
 
-# %% ../nbs_lib/12_pipeline.ipynb #2a353dd0
+# %% ../nbs_lib/12_pipeline.ipynb #a80d7509
 def run_pipeline(profile: str = 'quick',  # profile name: smoke, quick or full
                  root: str | os.PathLike = '.',  # repository root holding the numbered folders
                  overrides: dict | None = None,  # knob values that replace the profile's
@@ -84,6 +107,8 @@ def run_pipeline(profile: str = 'quick',  # profile name: smoke, quick or full
         if not hits: raise DarksubError(f"--from {start_from!r} matches no notebook; notebooks are: {', '.join(rels)}")
         start = hits[0]
     _check_kernel(kernel_name)
+    need = estimate_resources(knobs)
+    check_disk(run_dir, need['disk_gb'])
     summary_path = run_dir/'summary.json'
     previous = {}
     if start and summary_path.exists():
@@ -91,6 +116,7 @@ def run_pipeline(profile: str = 'quick',  # profile name: smoke, quick or full
     summary = {'profile': profile, 'device': str(default_device()), 'root': str(root),
                'overrides': overrides or {}, 'notebooks': [previous[r] for r in rels[:start] if r in previous]}
     log(f"darksub pipeline: profile {profile}, {len(notebooks) - start} notebook(s), device {summary['device']}, output {run_dir}")
+    log(f"  needs about {need['disk_gb']} GB of disk ({need['n_images']} simulated images) and {need['memory_gb']} GB of memory")
     status = 'ok'
     for nb, rel in zip(notebooks[start:], rels[start:]):
         declared = pm.inspect_notebook(str(nb))
@@ -125,7 +151,7 @@ def run_pipeline(profile: str = 'quick',  # profile name: smoke, quick or full
     log(f"darksub pipeline: {status}, {summary['total_seconds']:.1f} s in all; summary {summary_path}")
     return summary
 
-# %% ../nbs_lib/12_pipeline.ipynb #563bcc5e
+# %% ../nbs_lib/12_pipeline.ipynb #018d6e8f
 def pipeline_cli(argv: list[str] | None = None) -> int:
     "`darksub pipeline --profile NAME [-p KEY VALUE ...] [--from NN]`: run the numbered notebooks; 0 on success, 1 on a failed notebook."
     ap = argparse.ArgumentParser(prog='darksub pipeline', description=run_pipeline.__doc__)
