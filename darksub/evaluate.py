@@ -17,9 +17,9 @@ from .core import DarksubError, atomic_path, resolve_device, write_json
 # %% auto #0
 __all__ = ['METRICS', 'RESULT_COLUMNS', 'dihedral_views', 'predict_proba', 'binary_auc', 'auc_ovr_ovo', 'reliability_data',
            'expected_calibration_error', 'confusion_matrix', 'bootstrap_ci', 'classification_metrics', 'roc_curves',
-           'plot_confusion', 'plot_roc', 'read_history', 'plot_history', 'plot_reliability', 'write_results_table',
-           'collect_model_results', 'load_for_inference', 'evaluate_checkpoint', 'evaluate_cli', 'find_npy',
-           'predict_files', 'predict_cli']
+           'plot_confusion', 'plot_roc', 'read_history', 'plot_history', 'plot_reliability', 'format_results_table',
+           'write_results_table', 'collect_model_results', 'load_for_inference', 'evaluate_checkpoint', 'evaluate_cli',
+           'find_npy', 'predict_files', 'predict_cli']
 
 # %% ../nbs_lib/09_evaluate.ipynb #b6ca980d
 def dihedral_views(images: torch.Tensor) -> list[torch.Tensor]:
@@ -340,7 +340,20 @@ def _cell(row: dict, keys, fmt) -> str:
         return (v if isinstance(v, str) else fmt(v)).replace('|', '/').replace('\n', ' ')
     return '—'
 
-# %% ../nbs_lib/09_evaluate.ipynb #22823254
+# %% ../nbs_lib/09_evaluate.ipynb #9d30dbbc
+def format_results_table(rows,  # dicts with a 'model' key, or a mapping model name -> dict
+                         columns=RESULT_COLUMNS) -> str:
+    "The markdown table (header, rule, one line per row) of `rows` with the results columns; missing values show as '—'."
+    if isinstance(rows, Mapping): rows = [{'model': k, **v} for k, v in rows.items()]
+    headers = [c[0] for c in columns]
+    lines = ['| ' + ' | '.join(headers) + ' |', '|' + '|'.join(['---'] * len(headers)) + '|']
+    for r in rows:
+        cells = [_cell(r, keys, fmt) for _, keys, fmt in columns]
+        if cells[0] == '—': raise DarksubError(f"a results row needs a model name; got keys {sorted(r)}")
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+# %% ../nbs_lib/09_evaluate.ipynb #d2e2d2c7
 def write_results_table(readme_path: str | os.PathLike,  # the README.md to update in place (atomically)
                         rows,  # dicts with a 'model' key, or a mapping model name -> dict
                         section: str = 'models',  # marker name: <!-- results:SECTION:start/end -->
@@ -369,19 +382,16 @@ def write_results_table(readme_path: str | os.PathLike,  # the README.md to upda
     table = {}
     for line in old:
         cells = [c.strip() for c in line.strip().strip('|').split('|')]
-        if cells and cells[0]: table[cells[0]] = cells
-    for r in rows:
-        cells = [_cell(r, keys, fmt) for _, keys, fmt in columns]
-        if cells[0] == '—': raise DarksubError(f"a results row needs a model name; got keys {sorted(r)}")
-        table[cells[0]] = cells
-    lines = ['| ' + ' | '.join(headers) + ' |', '|' + '|'.join(['---'] * len(headers)) + '|']
-    lines += ['| ' + ' | '.join(cells) + ' |' for cells in table.values()]
+        if cells and cells[0]: table[cells[0]] = line.strip()
+    for line in format_results_table(rows, columns).splitlines()[2:]:
+        table[line.strip('|').split('|')[0].strip()] = line
+    lines = ['| ' + ' | '.join(headers) + ' |', '|' + '|'.join(['---'] * len(headers)) + '|'] + list(table.values())
     block = '\n'.join(lines)
     with atomic_path(path, overwrite=True) as tmp:
         tmp.write_text(before + '\n' + block + '\n' + after)
     return block
 
-# %% ../nbs_lib/09_evaluate.ipynb #ac6c12df
+# %% ../nbs_lib/09_evaluate.ipynb #fca7aa4b
 def _first(*dicts, keys):
     for d in dicts:
         for k in keys:
@@ -433,7 +443,7 @@ def collect_model_results(models_dir: str | os.PathLike) -> tuple[list[dict], di
         rows.append(row)
     return rows, skipped
 
-# %% ../nbs_lib/09_evaluate.ipynb #9a7f4d4e
+# %% ../nbs_lib/09_evaluate.ipynb #c7f5f585
 def _fit_size(img_size):
     "A per-image transform that resamples (C, H, W) to `img_size` pixels when it differs (identity otherwise)."
     from darksub.preprocess import resize
@@ -454,7 +464,7 @@ def load_for_inference(checkpoint: str | os.PathLike, device: str | torch.device
     if not meta.get('classes'): raise DarksubError(f"checkpoint {checkpoint} does not record its class names")
     return model, meta, _fit_size(meta.get('img_size')), make_preprocess(meta.get('preprocess') or 'none')
 
-# %% ../nbs_lib/09_evaluate.ipynb #a0d9ebd5
+# %% ../nbs_lib/09_evaluate.ipynb #62173edd
 def _json_clean(o):
     "Replace NaN/inf by None and numpy values by plain Python ones, recursively (strict JSON)."
     if isinstance(o, dict): return {str(k): _json_clean(v) for k, v in o.items()}
@@ -491,7 +501,7 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike,  # checkpoint path or shi
               'inference_images_per_s': len(labels) * (8 if tta else 1) / max(seconds, 1e-9)})
     return m, probs, labels
 
-# %% ../nbs_lib/09_evaluate.ipynb #2b723667
+# %% ../nbs_lib/09_evaluate.ipynb #c7835567
 def evaluate_cli(argv: list[str] | None = None) -> int:
     "`darksub evaluate --checkpoint CKPT DATA_DIR [--split test] [--device auto] [--tta]`: print the metrics as one JSON object."
     ap = argparse.ArgumentParser(prog='darksub evaluate', description=evaluate_checkpoint.__doc__)
@@ -512,7 +522,7 @@ def evaluate_cli(argv: list[str] | None = None) -> int:
     print(json.dumps(m))
     return 0
 
-# %% ../nbs_lib/09_evaluate.ipynb #9ba41839
+# %% ../nbs_lib/09_evaluate.ipynb #dd784579
 def find_npy(paths) -> list[Path]:
     "The .npy files named by `paths` (files, or folders searched recursively), sorted within each folder, without duplicates."
     out, seen = [], set()
@@ -529,7 +539,7 @@ def find_npy(paths) -> list[Path]:
     if not out: raise DarksubError("no input images given")
     return out
 
-# %% ../nbs_lib/09_evaluate.ipynb #02058457
+# %% ../nbs_lib/09_evaluate.ipynb #d3427c31
 def predict_files(checkpoint: str | os.PathLike, paths, device: str | torch.device = 'auto', tta: bool = False,
                   batch_size: int = 128) -> tuple[list[dict], list[str]]:
     "Rows {'path', 'pred', 'p_<class>'..., 'label'?} for every .npy image under `paths`, and the CSV column names."
@@ -548,7 +558,7 @@ def predict_files(checkpoint: str | os.PathLike, paths, device: str | torch.devi
         rows.append(row)
     return rows, columns
 
-# %% ../nbs_lib/09_evaluate.ipynb #60a50d65
+# %% ../nbs_lib/09_evaluate.ipynb #9be410b0
 def predict_cli(argv: list[str] | None = None) -> int:
     "`darksub predict --checkpoint CKPT PATH [PATH ...] --out preds.csv`: class probabilities of .npy images into a CSV."
     ap = argparse.ArgumentParser(prog='darksub predict', description=predict_files.__doc__)
