@@ -92,7 +92,7 @@ def predict_proba(model: nn.Module,  # classifier returning logits (B, C)
     if not return_labels: return out
     return out, (torch.cat(labels).numpy().astype(np.int64) if labels else None)
 
-# %% ../nbs_lib/09_evaluate.ipynb #4b12339b
+# %% ../nbs_lib/09_evaluate.ipynb #2925044b
 def binary_auc(positive: np.ndarray,  # (N,) bool: image belongs to the positive class
                score: np.ndarray,  # (N,) score, higher = more positive
                ) -> float:
@@ -103,7 +103,7 @@ def binary_auc(positive: np.ndarray,  # (N,) bool: image belongs to the positive
     ranks = rankdata(score)
     return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
-# %% ../nbs_lib/09_evaluate.ipynb #df9c8f13
+# %% ../nbs_lib/09_evaluate.ipynb #7dea031e
 def auc_ovr_ovo(y_true: np.ndarray, probs: np.ndarray) -> tuple[float, float, list[float]]:
     "Macro one-vs-rest AUC, macro one-vs-one AUC (Hand & Till) and the per-class one-vs-rest AUCs of `probs` (N, C)."
     y_true, probs = np.asarray(y_true), np.asarray(probs, np.float64)
@@ -116,7 +116,7 @@ def auc_ovr_ovo(y_true: np.ndarray, probs: np.ndarray) -> tuple[float, float, li
             pairs.append(0.5 * (binary_auc(y_true[m] == a, probs[m, a]) + binary_auc(y_true[m] == b, probs[m, b])))
     return float(np.mean(per_class)), float(np.mean(pairs)), per_class
 
-# %% ../nbs_lib/09_evaluate.ipynb #7a7f98d2
+# %% ../nbs_lib/09_evaluate.ipynb #bdf82fe7
 def reliability_data(y_true: np.ndarray, probs: np.ndarray, n_bins: int = 15) -> dict:
     "Per confidence bin: edges, mean confidence, accuracy and count (empty bins hold NaN and 0), plus the ECE."
     y_true, probs = np.asarray(y_true), np.asarray(probs, np.float64)
@@ -131,19 +131,19 @@ def reliability_data(y_true: np.ndarray, probs: np.ndarray, n_bins: int = 15) ->
     ece = float(np.nansum(count / max(len(conf), 1) * np.abs(acc - mean_conf)))
     return {'edges': edges, 'confidence': mean_conf, 'accuracy': acc, 'count': count, 'ece': ece}
 
-# %% ../nbs_lib/09_evaluate.ipynb #096c2fda
+# %% ../nbs_lib/09_evaluate.ipynb #3ba19b50
 def expected_calibration_error(y_true: np.ndarray, probs: np.ndarray, n_bins: int = 15) -> float:
     "Expected calibration error of the top-class confidence over `n_bins` equal-width bins (0 = calibrated)."
     return reliability_data(y_true, probs, n_bins)['ece']
 
-# %% ../nbs_lib/09_evaluate.ipynb #6578c150
+# %% ../nbs_lib/09_evaluate.ipynb #a9dccc5c
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
     "Counts (n_classes, n_classes): row = true class, column = predicted class."
     cm = np.zeros((n_classes, n_classes), np.int64)
     np.add.at(cm, (np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)), 1)
     return cm
 
-# %% ../nbs_lib/09_evaluate.ipynb #6739d55a
+# %% ../nbs_lib/09_evaluate.ipynb #f48cdbff
 def _check_inputs(y_true, probs, classes=None):
     y_true, probs = np.asarray(y_true), np.asarray(probs, np.float64)
     if probs.ndim != 2 or len(y_true) != len(probs):
@@ -161,27 +161,36 @@ METRICS = {  # name -> function(y_true, probs) -> float; the metrics bootstrap_c
     'auc_ovo_macro': lambda y, p: auc_ovr_ovo(y, p)[1],
 }
 
-# %% ../nbs_lib/09_evaluate.ipynb #6b84a96b
+# %% ../nbs_lib/09_evaluate.ipynb #ed82991d
 def bootstrap_ci(y_true: np.ndarray, probs: np.ndarray,
-                 metric='auc_ovr_macro',  # a name in METRICS or a function(y_true, probs) -> float
+                 metric='auc_ovr_macro',  # a name in METRICS, a function(y_true, probs) -> float, or a list of names
                  n_boot: int = 1000,  # resamples of the images, with replacement
-                 seed: int = 0, level: float = 0.95) -> tuple[float, float]:
-    "Percentile bootstrap interval (low, high) of `metric` at confidence `level`, resampling images with replacement."
+                 seed: int = 0, level: float = 0.95):
+    "Percentile bootstrap interval (low, high) of `metric` at confidence `level`; for a list of names, {name: (low, high)} from the same resamples."
     y_true, probs = _check_inputs(y_true, probs)
-    if isinstance(metric, str):
-        if metric not in METRICS: raise DarksubError(f"unknown metric {metric!r}: expected one of {', '.join(METRICS)}")
-        metric = METRICS[metric]
+    names = [metric] if isinstance(metric, str) else (list(metric) if isinstance(metric, (list, tuple)) else None)
+    for m in names or []:
+        if m not in METRICS: raise DarksubError(f"unknown metric {m!r}: expected one of {', '.join(METRICS)}")
+    def score(y, p):
+        if names is None: return {'f': metric(y, p)}
+        out = {'accuracy': float((p.argmax(1) == y).mean())}
+        if {'auc_ovr_macro', 'auc_ovo_macro'} & set(names):
+            out['auc_ovr_macro'], out['auc_ovo_macro'], _ = auc_ovr_ovo(y, p)
+        return out
     rng = np.random.default_rng(seed)
     n, vals = len(y_true), []
     for _ in range(n_boot):
         i = rng.integers(0, n, n)
-        v = metric(y_true[i], probs[i])
-        if not math.isnan(v): vals.append(v)  # a resample missing a class has no AUC
-    if not vals: return float('nan'), float('nan')
+        vals.append(score(y_true[i], probs[i]))
     a = (1 - level) / 2
-    return float(np.quantile(vals, a)), float(np.quantile(vals, 1 - a))
+    def interval(key):
+        v = np.array([d[key] for d in vals], float)
+        v = v[~np.isnan(v)]  # a resample missing a class has no AUC
+        return (float('nan'), float('nan')) if v.size == 0 else (float(np.quantile(v, a)), float(np.quantile(v, 1 - a)))
+    if names is None: return interval('f')
+    return interval(names[0]) if isinstance(metric, str) else {m: interval(m) for m in names}
 
-# %% ../nbs_lib/09_evaluate.ipynb #de6a34c0
+# %% ../nbs_lib/09_evaluate.ipynb #e43c8412
 def classification_metrics(y_true: np.ndarray,  # (N,) integer labels
                            probs: np.ndarray,  # (N, C) class probabilities
                            classes=None,  # C class names (default '0', '1', ...)
@@ -198,10 +207,10 @@ def classification_metrics(y_true: np.ndarray,  # (N,) integer labels
            'confusion': confusion_matrix(y_true, pred, len(classes)).tolist(),
            'ece': expected_calibration_error(y_true, probs)}
     if n_boot:
-        out['ci95'] = {m: list(bootstrap_ci(y_true, probs, m, n_boot=n_boot, seed=seed)) for m in METRICS}
+        out['ci95'] = {m: list(v) for m, v in bootstrap_ci(y_true, probs, list(METRICS), n_boot=n_boot, seed=seed).items()}
     return out
 
-# %% ../nbs_lib/09_evaluate.ipynb #9605fb80
+# %% ../nbs_lib/09_evaluate.ipynb #84ea6554
 def roc_curves(y_true: np.ndarray, probs: np.ndarray, classes=None) -> dict:
     "One-vs-rest ROC curve of every class: name -> {'fpr', 'tpr', 'thresholds', 'auc'}."
     from sklearn.metrics import roc_curve
@@ -214,7 +223,7 @@ def roc_curves(y_true: np.ndarray, probs: np.ndarray, classes=None) -> dict:
         out[name] = {'fpr': fpr, 'tpr': tpr, 'thresholds': thr, 'auc': binary_auc(y_true == k, probs[:, k])}
     return out
 
-# %% ../nbs_lib/09_evaluate.ipynb #4222fe4f
+# %% ../nbs_lib/09_evaluate.ipynb #8a3592fb
 def plot_confusion(ax, cm,  # (C, C) counts, row = true class, column = predicted
                    classes, cmap: str = 'Blues', title: str | None = None):
     "Confusion matrix on `ax` coloured by row-normalised fraction, each cell labelled with its count and row percentage."
@@ -233,7 +242,7 @@ def plot_confusion(ax, cm,  # (C, C) counts, row = true class, column = predicte
     ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label='fraction of the true class')
     return ax
 
-# %% ../nbs_lib/09_evaluate.ipynb #c9898cf8
+# %% ../nbs_lib/09_evaluate.ipynb #8eadb395
 def plot_roc(ax, y_true: np.ndarray, probs: np.ndarray, classes, title: str | None = None):
     "One-vs-rest ROC curve per class on `ax` with its AUC in the legend, the chance line, and the macro AUCs in the title."
     from darksub.plots import class_color
@@ -248,7 +257,7 @@ def plot_roc(ax, y_true: np.ndarray, probs: np.ndarray, classes, title: str | No
     ax.legend(loc='lower right', fontsize=9)
     return ax
 
-# %% ../nbs_lib/09_evaluate.ipynb #38db9d61
+# %% ../nbs_lib/09_evaluate.ipynb #a3cc17d0
 def read_history(history) -> dict[str, np.ndarray]:
     "A training history (CSV path, DataFrame or dict of lists; one row per epoch) as column name -> float array."
     if isinstance(history, (str, os.PathLike)):
@@ -263,7 +272,7 @@ def read_history(history) -> dict[str, np.ndarray]:
         except (TypeError, ValueError): return float('nan')
     return {k: np.array([num(v) for v in vals]) for k, vals in history.items()}
 
-# %% ../nbs_lib/09_evaluate.ipynb #fa7893ea
+# %% ../nbs_lib/09_evaluate.ipynb #b838b1ef
 _HISTORY_ALIASES = {'loss': ('loss',), 'acc': ('acc', 'accuracy'), 'accuracy': ('acc', 'accuracy'),
                     'auc': ('auc', 'auc_ovr_macro', 'auc_ovr')}
 _HISTORY_LABELS = {'loss': 'cross-entropy loss [nats per image]', 'acc': 'accuracy [fraction correct]',
@@ -295,7 +304,7 @@ def plot_history(ax, history,  # CSV path, DataFrame or dict with columns epoch,
     ax.set_title(title or f'{metric} per epoch'); ax.legend(fontsize=9); ax.grid(alpha=0.3)
     return ax
 
-# %% ../nbs_lib/09_evaluate.ipynb #43c188d0
+# %% ../nbs_lib/09_evaluate.ipynb #ccb4e542
 def plot_reliability(ax, y_true: np.ndarray, probs: np.ndarray, n_bins: int = 10, title: str | None = None):
     "Reliability diagram on `ax`: accuracy against mean confidence per bin (counts on the bars), the diagonal, and the ECE."
     y_true, probs = _check_inputs(y_true, probs)
@@ -314,7 +323,7 @@ def plot_reliability(ax, y_true: np.ndarray, probs: np.ndarray, n_bins: int = 10
     ax.legend(loc='upper left', fontsize=9)
     return ax
 
-# %% ../nbs_lib/09_evaluate.ipynb #99ad9f3c
+# %% ../nbs_lib/09_evaluate.ipynb #93c5992b
 RESULT_COLUMNS = (  # (header, accepted keys of a row dict, formatter)
     ('model', ('model', 'name'), str),
     ('epochs', ('epochs',), lambda v: f'{int(v)}'),
@@ -340,7 +349,7 @@ def _cell(row: dict, keys, fmt) -> str:
         return (v if isinstance(v, str) else fmt(v)).replace('|', '/').replace('\n', ' ')
     return '—'
 
-# %% ../nbs_lib/09_evaluate.ipynb #9d30dbbc
+# %% ../nbs_lib/09_evaluate.ipynb #41eba677
 def format_results_table(rows,  # dicts with a 'model' key, or a mapping model name -> dict
                          columns=RESULT_COLUMNS) -> str:
     "The markdown table (header, rule, one line per row) of `rows` with the results columns; missing values show as '—'."
@@ -353,7 +362,7 @@ def format_results_table(rows,  # dicts with a 'model' key, or a mapping model n
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
-# %% ../nbs_lib/09_evaluate.ipynb #d2e2d2c7
+# %% ../nbs_lib/09_evaluate.ipynb #f55c399c
 def write_results_table(readme_path: str | os.PathLike,  # the README.md to update in place (atomically)
                         rows,  # dicts with a 'model' key, or a mapping model name -> dict
                         section: str = 'models',  # marker name: <!-- results:SECTION:start/end -->
@@ -391,7 +400,7 @@ def write_results_table(readme_path: str | os.PathLike,  # the README.md to upda
         tmp.write_text(before + '\n' + block + '\n' + after)
     return block
 
-# %% ../nbs_lib/09_evaluate.ipynb #fca7aa4b
+# %% ../nbs_lib/09_evaluate.ipynb #5e429b23
 def _first(*dicts, keys):
     for d in dicts:
         for k in keys:
@@ -443,7 +452,7 @@ def collect_model_results(models_dir: str | os.PathLike) -> tuple[list[dict], di
         rows.append(row)
     return rows, skipped
 
-# %% ../nbs_lib/09_evaluate.ipynb #c7f5f585
+# %% ../nbs_lib/09_evaluate.ipynb #c3107ee1
 def _fit_size(img_size):
     "A per-image transform that resamples (C, H, W) to `img_size` pixels when it differs (identity otherwise)."
     from darksub.preprocess import resize
@@ -464,7 +473,7 @@ def load_for_inference(checkpoint: str | os.PathLike, device: str | torch.device
     if not meta.get('classes'): raise DarksubError(f"checkpoint {checkpoint} does not record its class names")
     return model, meta, _fit_size(meta.get('img_size')), make_preprocess(meta.get('preprocess') or 'none')
 
-# %% ../nbs_lib/09_evaluate.ipynb #62173edd
+# %% ../nbs_lib/09_evaluate.ipynb #6c257dea
 def _json_clean(o):
     "Replace NaN/inf by None and numpy values by plain Python ones, recursively (strict JSON)."
     if isinstance(o, dict): return {str(k): _json_clean(v) for k, v in o.items()}
@@ -501,7 +510,7 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike,  # checkpoint path or shi
               'inference_images_per_s': len(labels) * (8 if tta else 1) / max(seconds, 1e-9)})
     return m, probs, labels
 
-# %% ../nbs_lib/09_evaluate.ipynb #c7835567
+# %% ../nbs_lib/09_evaluate.ipynb #0e47b48d
 def evaluate_cli(argv: list[str] | None = None) -> int:
     "`darksub evaluate --checkpoint CKPT DATA_DIR [--split test] [--device auto] [--tta]`: print the metrics as one JSON object."
     ap = argparse.ArgumentParser(prog='darksub evaluate', description=evaluate_checkpoint.__doc__)
@@ -522,7 +531,7 @@ def evaluate_cli(argv: list[str] | None = None) -> int:
     print(json.dumps(m))
     return 0
 
-# %% ../nbs_lib/09_evaluate.ipynb #dd784579
+# %% ../nbs_lib/09_evaluate.ipynb #e0691224
 def find_npy(paths) -> list[Path]:
     "The .npy files named by `paths` (files, or folders searched recursively), sorted within each folder, without duplicates."
     out, seen = [], set()
@@ -539,7 +548,7 @@ def find_npy(paths) -> list[Path]:
     if not out: raise DarksubError("no input images given")
     return out
 
-# %% ../nbs_lib/09_evaluate.ipynb #d3427c31
+# %% ../nbs_lib/09_evaluate.ipynb #29ff7fd9
 def predict_files(checkpoint: str | os.PathLike, paths, device: str | torch.device = 'auto', tta: bool = False,
                   batch_size: int = 128) -> tuple[list[dict], list[str]]:
     "Rows {'path', 'pred', 'p_<class>'..., 'label'?} for every .npy image under `paths`, and the CSV column names."
@@ -558,7 +567,7 @@ def predict_files(checkpoint: str | os.PathLike, paths, device: str | torch.devi
         rows.append(row)
     return rows, columns
 
-# %% ../nbs_lib/09_evaluate.ipynb #9be410b0
+# %% ../nbs_lib/09_evaluate.ipynb #c3f9af94
 def predict_cli(argv: list[str] | None = None) -> int:
     "`darksub predict --checkpoint CKPT PATH [PATH ...] --out preds.csv`: class probabilities of .npy images into a CSV."
     ap = argparse.ArgumentParser(prog='darksub predict', description=predict_files.__doc__)
