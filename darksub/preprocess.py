@@ -232,20 +232,26 @@ def radial_profile(images, pixel_scale: float = 0.05, dr_arcsec: float = 0.05, r
     radii = (torch.arange(n_bins, dtype=torch.float64) + 0.5) * dr_arcsec
     return radii.numpy(), prof.numpy()
 
-# %% ../nbs_lib/05_preprocess.ipynb #81144033
-def ring_radius(images, pixel_scale: float = 0.05, dr_arcsec: float = 0.05, r_min_arcsec: float = 0.3,
-                r_max_arcsec: float = 3.0) -> np.ndarray:
-    "Radius [arcsec] (...,) of the brightest annulus between `r_min_arcsec` and `r_max_arcsec`, refined by a parabola."
+# %% ../nbs_lib/05_preprocess.ipynb #bb64d752
+def ring_radius(images, pixel_scale: float = 0.05, method: str = 'mean', dr_arcsec: float = 0.05, r_min_arcsec: float = 0.5,
+                r_max_arcsec: float = 2.5) -> np.ndarray:
+    "Einstein-ring radius [arcsec] (...,) between `r_min_arcsec` and `r_max_arcsec`: flux-weighted mean radius ('mean') or brightest annulus ('peak')."
     radii, prof = radial_profile(images, pixel_scale, dr_arcsec, r_max_arcsec)
-    lo = int(r_min_arcsec / dr_arcsec)
-    p = np.nan_to_num(prof[..., lo:], nan=-np.inf)
-    k = p.argmax(-1)
-    k = np.clip(k, 1, p.shape[-1] - 2)
+    lo = int(round(r_min_arcsec / dr_arcsec))
+    r, p = radii[lo:], prof[..., lo:]
+    if method == 'mean':
+        t, _ = _as_tensor(images)
+        sky = t.detach().cpu().reshape(*t.shape[:-2], -1).median(-1).values.double().numpy()[..., None]
+        w = np.clip(np.nan_to_num(p) - sky, 0, None) * r                       # flux per annulus ~ mean * 2 pi r dr
+        return (w * r).sum(-1) / np.clip(w.sum(-1), 1e-30, None)
+    if method != 'peak': raise DarksubError(f"unknown ring_radius method {method!r}: expected 'mean' or 'peak'")
+    p = np.nan_to_num(p, nan=-np.inf)
+    k = np.clip(p.argmax(-1), 1, p.shape[-1] - 2)
     take = lambda o: np.take_along_axis(p, (k + o)[..., None], -1)[..., 0]
     y0, y1, y2 = take(-1), take(0), take(1)
     den = y0 - 2 * y1 + y2
     shift = np.where(np.abs(den) > 1e-12, 0.5 * (y0 - y2) / np.where(den == 0, 1, den), 0.)
-    return radii[lo + k] + np.clip(shift, -1, 1) * dr_arcsec
+    return r[k] + np.clip(shift, -1, 1) * dr_arcsec
 
 # %% ../nbs_lib/05_preprocess.ipynb #127fbd10
 def angular_power_spectrum(images, r_min_arcsec: float = 1.0, r_max_arcsec: float = 1.6, n_radii: int = 13,
