@@ -264,44 +264,24 @@ def angular_power_spectrum(images, r_min_arcsec: float = 1.0, r_max_arcsec: floa
     norm = (c[..., :1, :].real**2).mean(-1).clamp_min(1e-30)
     return np.arange(n_angles // 2 + 1), (power / norm).numpy()
 
-# %% ../nbs_lib/05_preprocess.ipynb #eb95a3c6
-def compare_preprocessing(specs, x_train, y_train, x_val, y_val, model_fn, epochs: int = 3, batch_size: int = 64,
-                          lr: float = 2e-3, weight_decay: float = 1e-4, seed: int = 0, device='cpu', augment: bool = True,
-                          log=print) -> list[dict]:
-    "Train `model_fn()` identically on each preprocessing `specs` variant; per variant the val ROC AUC (OvR macro), accuracy, seconds and probabilities."
-    import time
-    from sklearn.metrics import roc_auc_score
-    from darksub.core import seed_everything, resolve_device
-    device = resolve_device(device)
-    y_tr = torch.as_tensor(np.asarray(y_train), dtype=torch.long); y_va = np.asarray(y_val)
-    n_cls = int(max(y_tr.max().item(), y_va.max()) + 1)
+# %% ../nbs_lib/05_preprocess.ipynb #0a15fa7a
+def compare_preprocessing(specs, x_train, y_train, x_val, y_val, classes, cfg=None, log=print) -> list[dict]:
+    "Train `cfg` (a `darksub.train.TrainConfig`) on each preprocessing spec; per variant the final val ROC AUC (OvR macro), accuracy, seconds and probabilities."
+    import dataclasses, time
+    from torch.utils.data import TensorDataset, DataLoader
+    from darksub.train import TrainConfig, fit, validate
+    cfg = cfg or TrainConfig()
+    to_ds = lambda x, y: TensorDataset(torch.as_tensor(np.asarray(x), dtype=torch.float32), torch.as_tensor(np.asarray(y), dtype=torch.long))
+    train_ds, val_ds = to_ds(x_train, y_train), to_ds(x_val, y_val)
     results = []
     for spec in specs:
+        c = dataclasses.replace(cfg, preprocess=make_preprocess(spec).spec, patience=0)
         t0 = time.perf_counter()
-        p = make_preprocess(spec)
-        xt = torch.as_tensor(p(x_train)).float(); xv = torch.as_tensor(p(x_val)).float()
-        seed_everything(seed)
-        model = model_fn().to(device)
-        opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-        steps = epochs * math.ceil(len(xt) / batch_size)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(steps, 1), pct_start=0.2)
-        g = torch.Generator().manual_seed(seed)
-        model.train()
-        for epoch in range(epochs):
-            total = 0.
-            for idx in torch.randperm(len(xt), generator=g).split(batch_size):
-                xb = xt[idx]
-                if augment: xb = random_rotate_flip(xb, g, any_angle=False)
-                loss = F.cross_entropy(model(xb.to(device)), y_tr[idx].to(device))
-                opt.zero_grad(); loss.backward(); opt.step(); sched.step()
-                total += loss.item() * len(idx)
-        model.eval()
-        with torch.no_grad():
-            probs = torch.cat([model(b.to(device)).float().softmax(-1).cpu() for b in xv.split(batch_size)]).numpy()
-        auc = float(roc_auc_score(y_va, probs[:, 1]) if n_cls == 2 else
-                    roc_auc_score(y_va, probs, multi_class='ovr', average='macro', labels=list(range(n_cls))))
-        res = {'preprocess': p.spec, 'val_auc': auc, 'val_accuracy': float((probs.argmax(1) == y_va).mean()),
-               'train_loss': total / len(xt), 'seconds': time.perf_counter() - t0, 'probs': probs}
-        if log: log(f"{p.spec:<45} val AUC {auc:.4f}  accuracy {res['val_accuracy']:.4f}  ({res['seconds']:.1f} s)")
+        run = fit(c, train_ds, val_ds, classes=list(classes), progress=False, log=lambda *a: None)
+        va = validate(run['model'], DataLoader(val_ds, batch_size=max(c.batch_size, 64)), run['device'], c, return_probs=True)
+        res = {'preprocess': c.preprocess, 'val_auc': va['auc'], 'val_accuracy': va['acc'], 'val_loss': va['loss'],
+               'train_loss': run['history'][-1]['train_loss'], 'epochs': run['epochs_run'],
+               'seconds': time.perf_counter() - t0, 'probs': va['probs']}
+        if log: log(f"{c.preprocess:<40} val AUC {va['auc']:.4f}  accuracy {va['acc']:.4f}  ({res['seconds']:.1f} s)")
         results.append(res)
     return results
