@@ -18,8 +18,8 @@ from .core import DarksubError, atomic_path, resolve_device, write_json
 __all__ = ['METRICS', 'RESULT_COLUMNS', 'dihedral_views', 'predict_proba', 'binary_auc', 'auc_ovr_ovo', 'reliability_data',
            'expected_calibration_error', 'confusion_matrix', 'bootstrap_ci', 'classification_metrics', 'roc_curves',
            'plot_confusion', 'plot_roc', 'read_history', 'plot_history', 'plot_reliability', 'format_results_table',
-           'write_results_table', 'collect_model_results', 'load_for_inference', 'evaluate_checkpoint', 'evaluate_cli',
-           'find_npy', 'predict_files', 'predict_cli']
+           'write_results_table', 'collect_model_results', 'input_size', 'load_for_inference', 'evaluate_checkpoint',
+           'evaluate_cli', 'find_npy', 'predict_files', 'predict_cli']
 
 # %% ../nbs_lib/09_evaluate.ipynb #b6ca980d
 def dihedral_views(images: torch.Tensor) -> list[torch.Tensor]:
@@ -452,28 +452,30 @@ def collect_model_results(models_dir: str | os.PathLike) -> tuple[list[dict], di
         rows.append(row)
     return rows, skipped
 
-# %% ../nbs_lib/09_evaluate.ipynb #c3107ee1
+# %% ../nbs_lib/09_evaluate.ipynb #374d1260
 def _fit_size(img_size):
-    "A per-image transform that resamples (C, H, W) to `img_size` pixels when it differs (identity otherwise)."
+    "A per-image transform that resamples (C, H, W) to `img_size` pixels (area averaging, as in training) when it differs."
     from darksub.preprocess import resize
     if not img_size: return lambda im: im
     size = (img_size, img_size) if isinstance(img_size, int) else tuple(img_size)
-    def fit(im):
-        if tuple(im.shape[-2:]) == size: return im
-        method = 'area' if im.shape[-2] >= size[0] and im.shape[-1] >= size[1] else 'bilinear'
-        return resize(im, size, method=method)
-    return fit
+    return lambda im: im if tuple(im.shape[-2:]) == size else resize(im, size)
 
+def input_size(meta: dict):
+    "The side [pixels] that images were resized to in training (None: used as they came), from a checkpoint's metadata."
+    cfg = meta.get('train_config')
+    if isinstance(cfg, Mapping) and 'img_size' in cfg: return cfg['img_size']
+    return meta.get('img_size')
+
+# %% ../nbs_lib/09_evaluate.ipynb #7be6ba0c
 def load_for_inference(checkpoint: str | os.PathLike, device: str | torch.device = 'auto'):
-    "Model, metadata, per-image size transform and batch preprocessing of a checkpoint path or shipped model name."
+    "Model, metadata, per-image size transform and batch preprocessing of a checkpoint path, run folder or shipped model name."
     from darksub.train import load_checkpoint
     from darksub.preprocess import make_preprocess
-    dev = resolve_device(device)
-    model, meta = load_checkpoint(checkpoint, device=dev)
+    model, meta = load_checkpoint(checkpoint, device=resolve_device(device))
     if not meta.get('classes'): raise DarksubError(f"checkpoint {checkpoint} does not record its class names")
-    return model, meta, _fit_size(meta.get('img_size')), make_preprocess(meta.get('preprocess') or 'none')
+    return model, meta, _fit_size(input_size(meta)), make_preprocess(meta.get('preprocess') or 'none')
 
-# %% ../nbs_lib/09_evaluate.ipynb #6c257dea
+# %% ../nbs_lib/09_evaluate.ipynb #c5f7db7d
 def _json_clean(o):
     "Replace NaN/inf by None and numpy values by plain Python ones, recursively (strict JSON)."
     if isinstance(o, dict): return {str(k): _json_clean(v) for k, v in o.items()}
@@ -488,12 +490,14 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike,  # checkpoint path or shi
                         split: str = 'test', device: str | torch.device = 'auto',
                         tta: bool = False,  # average over the 8 rotations/flips
                         batch_size: int = 128, n_boot: int = 200, seed: int = 0,
-                        num_workers: int = 0) -> tuple[dict, np.ndarray, np.ndarray]:
+                        num_workers: int = 0,
+                        allow_pickle: bool = False,  # read pickled DeepLense Model I object arrays (trusted files only)
+                        ) -> tuple[dict, np.ndarray, np.ndarray]:
     "Metrics (`classification_metrics` with 95% intervals), probabilities (N, C) and labels (N,) of a checkpoint on one split."
     from darksub.data import LensDataset
     model, meta, fit, pre = load_for_inference(checkpoint, device)
     classes = [str(c) for c in meta['classes']]
-    ds = LensDataset(data_dir, split, transform=fit)
+    ds = LensDataset(data_dir, split, transform=fit, allow_pickle=allow_pickle)
     ds_classes = [str(c) for c in getattr(ds, 'classes', classes)]
     missing = [c for c in ds_classes if c not in classes]
     if missing:
@@ -510,7 +514,7 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike,  # checkpoint path or shi
               'inference_images_per_s': len(labels) * (8 if tta else 1) / max(seconds, 1e-9)})
     return m, probs, labels
 
-# %% ../nbs_lib/09_evaluate.ipynb #0e47b48d
+# %% ../nbs_lib/09_evaluate.ipynb #9dfd624a
 def evaluate_cli(argv: list[str] | None = None) -> int:
     "`darksub evaluate --checkpoint CKPT DATA_DIR [--split test] [--device auto] [--tta]`: print the metrics as one JSON object."
     ap = argparse.ArgumentParser(prog='darksub evaluate', description=evaluate_checkpoint.__doc__)
@@ -522,16 +526,18 @@ def evaluate_cli(argv: list[str] | None = None) -> int:
     ap.add_argument('--batch-size', type=int, default=128, help='images per forward pass (default: 128)')
     ap.add_argument('--n-boot', type=int, default=200, help='bootstrap resamples for the 95%% intervals; 0 = none (default: 200)')
     ap.add_argument('--seed', type=int, default=0, help='seed of the bootstrap (default: 0)')
+    ap.add_argument('--allow-pickle', action='store_true', help='read pickled Model I object arrays (runs code from the files: trusted data only)')
     ap.add_argument('--out', default=None, help='also write the JSON to this file')
     a = ap.parse_args(argv)
     if not Path(a.data_dir).is_dir(): raise DarksubError(f"dataset folder {a.data_dir} not found")
-    m, _, _ = evaluate_checkpoint(a.checkpoint, a.data_dir, a.split, a.device, a.tta, a.batch_size, a.n_boot, a.seed)
+    m, _, _ = evaluate_checkpoint(a.checkpoint, a.data_dir, a.split, a.device, a.tta, a.batch_size, a.n_boot, a.seed,
+                                  allow_pickle=a.allow_pickle)
     m = _json_clean(m)
     if a.out: write_json(a.out, m)
     print(json.dumps(m))
     return 0
 
-# %% ../nbs_lib/09_evaluate.ipynb #e0691224
+# %% ../nbs_lib/09_evaluate.ipynb #8f2ca8b5
 def find_npy(paths) -> list[Path]:
     "The .npy files named by `paths` (files, or folders searched recursively), sorted within each folder, without duplicates."
     out, seen = [], set()
@@ -548,15 +554,15 @@ def find_npy(paths) -> list[Path]:
     if not out: raise DarksubError("no input images given")
     return out
 
-# %% ../nbs_lib/09_evaluate.ipynb #29ff7fd9
+# %% ../nbs_lib/09_evaluate.ipynb #f0a2b47f
 def predict_files(checkpoint: str | os.PathLike, paths, device: str | torch.device = 'auto', tta: bool = False,
-                  batch_size: int = 128) -> tuple[list[dict], list[str]]:
+                  batch_size: int = 128, allow_pickle: bool = False) -> tuple[list[dict], list[str]]:
     "Rows {'path', 'pred', 'p_<class>'..., 'label'?} for every .npy image under `paths`, and the CSV column names."
     from darksub.data import load_npy
     files = find_npy(paths)
     model, meta, fit, pre = load_for_inference(checkpoint, device)
     classes = [str(c) for c in meta['classes']]
-    ds = _NpyFiles(files, lambda f: fit(torch.as_tensor(load_npy(f))))
+    ds = _NpyFiles(files, lambda f: fit(torch.as_tensor(load_npy(f, allow_pickle=allow_pickle))))
     probs = predict_proba(model, ds, device=device, batch_size=batch_size, tta=tta, preprocess=pre)
     labels = [f.parent.name if f.parent.name in classes else '' for f in files]
     columns = ['path', 'pred'] + [f'p_{c}' for c in classes] + (['label'] if any(labels) else [])
@@ -567,7 +573,7 @@ def predict_files(checkpoint: str | os.PathLike, paths, device: str | torch.devi
         rows.append(row)
     return rows, columns
 
-# %% ../nbs_lib/09_evaluate.ipynb #c3f9af94
+# %% ../nbs_lib/09_evaluate.ipynb #4a41a79a
 def predict_cli(argv: list[str] | None = None) -> int:
     "`darksub predict --checkpoint CKPT PATH [PATH ...] --out preds.csv`: class probabilities of .npy images into a CSV."
     ap = argparse.ArgumentParser(prog='darksub predict', description=predict_files.__doc__)
@@ -578,10 +584,11 @@ def predict_cli(argv: list[str] | None = None) -> int:
     ap.add_argument('--tta', action='store_true', help='average the probabilities over the 8 rotations/flips')
     ap.add_argument('--batch-size', type=int, default=128, help='images per forward pass (default: 128)')
     ap.add_argument('--overwrite', action='store_true', help='replace --out if it exists')
+    ap.add_argument('--allow-pickle', action='store_true', help='read pickled Model I object arrays (runs code from the files: trusted data only)')
     a = ap.parse_args(argv)
     out = Path(a.out)
     if out.exists() and not a.overwrite: raise DarksubError(f"{out} already exists; pass --overwrite to replace it")
-    rows, columns = predict_files(a.checkpoint, a.paths, a.device, a.tta, a.batch_size)
+    rows, columns = predict_files(a.checkpoint, a.paths, a.device, a.tta, a.batch_size, a.allow_pickle)
     with atomic_path(out, overwrite=True) as tmp:
         with open(tmp, 'w', newline='') as f:
             w = csv.DictWriter(f, fieldnames=columns); w.writeheader(); w.writerows(rows)
