@@ -272,7 +272,7 @@ def read_history(history) -> dict[str, np.ndarray]:
         except (TypeError, ValueError): return float('nan')
     return {k: np.array([num(v) for v in vals]) for k, vals in history.items()}
 
-# %% ../nbs_lib/09_evaluate.ipynb #b838b1ef
+# %% ../nbs_lib/09_evaluate.ipynb #6b372ff0
 _HISTORY_ALIASES = {'loss': ('loss',), 'acc': ('acc', 'accuracy'), 'accuracy': ('acc', 'accuracy'),
                     'auc': ('auc', 'auc_ovr_macro', 'auc_ovr')}
 _HISTORY_LABELS = {'loss': 'cross-entropy loss [nats per image]', 'acc': 'accuracy [fraction correct]',
@@ -300,6 +300,8 @@ def plot_history(ax, history,  # CSV path, DataFrame or dict with columns epoch,
         best = int(np.nanargmin(v) if metric == 'loss' else np.nanargmax(v))
         ax.scatter([epochs[best]], [v[best]], s=80, facecolors='none', edgecolors='k', zorder=3,
                    label=f'best validation: {v[best]:.4g} (epoch {epochs[best]:g})')
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel('epoch'); ax.set_ylabel(_HISTORY_LABELS.get(metric, metric))
     ax.set_title(title or f'{metric} per epoch'); ax.legend(fontsize=9); ax.grid(alpha=0.3)
     return ax
