@@ -272,7 +272,7 @@ def read_history(history) -> dict[str, np.ndarray]:
         except (TypeError, ValueError): return float('nan')
     return {k: np.array([num(v) for v in vals]) for k, vals in history.items()}
 
-# %% ../nbs_lib/09_evaluate.ipynb #6b372ff0
+# %% ../nbs_lib/09_evaluate.ipynb #a2b1418a
 _HISTORY_ALIASES = {'loss': ('loss',), 'acc': ('acc', 'accuracy'), 'accuracy': ('acc', 'accuracy'),
                     'auc': ('auc', 'auc_ovr_macro', 'auc_ovr')}
 _HISTORY_LABELS = {'loss': 'cross-entropy loss [nats per image]', 'acc': 'accuracy [fraction correct]',
@@ -280,8 +280,10 @@ _HISTORY_LABELS = {'loss': 'cross-entropy loss [nats per image]', 'acc': 'accura
 
 def plot_history(ax, history,  # CSV path, DataFrame or dict with columns epoch, train_<metric>, val_<metric>
                  metric: str = 'loss',  # 'loss', 'acc' or 'auc'
-                 title: str | None = None):
-    "Training and validation `metric` against epoch on `ax`, with the best validation epoch marked and labelled."
+                 title: str | None = None,
+                 best_by: str | None = 'val_auc'):  # column whose best (maximum) epoch is marked; None or absent: best of `metric`
+    "Training and validation `metric` against epoch on `ax`, with the kept (best validation) epoch marked and labelled."
+    from matplotlib.ticker import MaxNLocator
     h = read_history(history)
     names = _HISTORY_ALIASES.get(metric, (metric,))
     found = {}
@@ -294,13 +296,16 @@ def plot_history(ax, history,  # CSV path, DataFrame or dict with columns epoch,
     n_rows = len(next(iter(h.values())))
     epochs = h['epoch'] if 'epoch' in h else np.arange(1, n_rows + 1)
     for split, key in found.items():
-        ax.plot(epochs, h[key], marker='o', ms=3, label={'train': 'training', 'val': 'validation'}[split])
+        ax.plot(epochs, h[key], marker='o', ms=3, color='C0' if split == 'train' else 'C1',
+                label={'train': 'training', 'val': 'validation'}[split])
     if 'val' in found and np.isfinite(h[found['val']]).any():
         v = h[found['val']]
-        best = int(np.nanargmin(v) if metric == 'loss' else np.nanargmax(v))
+        if best_by in h and np.isfinite(h[best_by]).any():
+            best, why = int(np.nanargmax(h[best_by])), f'best {best_by}'
+        else:
+            best, why = int(np.nanargmin(v) if metric == 'loss' else np.nanargmax(v)), 'best validation'
         ax.scatter([epochs[best]], [v[best]], s=80, facecolors='none', edgecolors='k', zorder=3,
-                   label=f'best validation: {v[best]:.4g} (epoch {epochs[best]:g})')
-    from matplotlib.ticker import MaxNLocator
+                   label=f'epoch {epochs[best]:g} ({why}): {v[best]:.4g}')
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel('epoch'); ax.set_ylabel(_HISTORY_LABELS.get(metric, metric))
     ax.set_title(title or f'{metric} per epoch'); ax.legend(fontsize=9); ax.grid(alpha=0.3)
