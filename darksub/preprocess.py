@@ -56,16 +56,18 @@ def ellipse_kernel(kernel_size: int = 3) -> np.ndarray:
     if kernel_size < 1 or kernel_size % 2 == 0: raise DarksubError(f"kernel_size must be an odd positive number of pixels, got {kernel_size}")
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kernel_size, kernel_size))
 
-# %% ../nbs_lib/05_preprocess.ipynb #34c7309d
+# %% ../nbs_lib/05_preprocess.ipynb #9bcbd19f
 def _morph_torch(t: torch.Tensor, kernel: np.ndarray, op: str) -> torch.Tensor:
     "Erosion (`op='min'`) or dilation (`op='max'`) of (N, 1, H, W) `t` by a 0/1 `kernel`, outside pixels ignored."
-    k = kernel.shape[0]; p = k // 2
+    k = kernel.shape[0]; p = k // 2; h, w = t.shape[-2:]
     fill = math.inf if op == 'min' else -math.inf
-    cols = F.unfold(F.pad(t, (p, p, p, p), value=fill), k)          # (N, k*k, H*W)
-    mask = torch.as_tensor(kernel.reshape(-1) > 0, device=t.device)
-    cols = cols[:, mask]
-    res = cols.amin(1) if op == 'min' else cols.amax(1)
-    return res.reshape(t.shape)
+    padded = F.pad(t, (p, p, p, p), value=fill)
+    red = torch.minimum if op == 'min' else torch.maximum
+    out = None
+    for i, j in zip(*np.nonzero(kernel)):                                     # one shifted view per kernel pixel
+        view = padded[..., i:i + h, j:j + w]
+        out = view.clone() if out is None else red(out, view)
+    return out
 
 def erode_dilate(images, kernel_size: int = 3, iterations: int = 1):
     "Erode then dilate each image `iterations` times with an elliptical kernel of `kernel_size` pixels (a morphological opening)."
