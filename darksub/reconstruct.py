@@ -14,8 +14,9 @@ from .physics import (pixel_grid, sis_deflection, sie_deflection, shear_deflecti
                              sersic_profile, gaussian_psf_kernel, convolve_psf)
 
 # %% auto #0
-__all__ = ['PIXEL_SCALE', 'PSF_FWHM', 'SERSIC_KEYS', 'fit_ring', 'lens_deflection', 'reconstruct_source', 'fit_sersic',
-           'render_lens', 'solve_amplitude', 'estimate_noise', 'anomaly_map', 'sis_reconstruction', 'resize_images']
+__all__ = ['PIXEL_SCALE', 'PSF_FWHM', 'SERSIC_KEYS', 'FIT_KEYS', 'fit_ring', 'lens_deflection', 'reconstruct_source',
+           'fit_sersic', 'render_lens', 'solve_amplitude', 'estimate_noise', 'anomaly_map', 'sis_reconstruction',
+           'resize_images', 'initial_guess', 'fit_lens']
 
 # %% ../nbs_lib/10_reconstruct.ipynb #3ede9ec2
 PIXEL_SCALE = 0.05  # arcsec per image pixel (Model I)
@@ -274,3 +275,188 @@ def resize_images(images, # (B, 1, H, W), (B, H, W) or (H, W)
     kw = {'align_corners': False, 'antialias': shrink} if mode in ('bilinear', 'bicubic') else {}
     out = F.interpolate(x, size=size, mode=mode, **kw)
     return out.reshape(*shape[:-2], *size)
+
+# %% ../nbs_lib/10_reconstruct.ipynb #05fcad5f
+FIT_KEYS = ('theta_E', 'e1', 'e2', 'center_x', 'center_y', 'gamma1', 'gamma2',
+            'source_x', 'source_y', 'R_sersic', 'n_sersic', 'source_e1', 'source_e2')
+_E_MAX, _G_MAX = 0.6, 0.3  # bounds of the lens/source eccentricities and of the shear components
+
+def _decode(u: torch.Tensor) -> dict:
+    "Physical parameters (dict of (B,) tensors) from the unconstrained (B, 13) tensor."
+    t = dict(zip(FIT_KEYS, u.unbind(-1)))
+    for k in ('theta_E', 'R_sersic'): t[k] = torch.exp(t[k])
+    for k in ('e1', 'e2', 'source_e1', 'source_e2'): t[k] = _E_MAX * torch.tanh(t[k])
+    for k in ('gamma1', 'gamma2'): t[k] = _G_MAX * torch.tanh(t[k])
+    t['n_sersic'] = 0.3 + 7.7 * torch.sigmoid(t['n_sersic'])
+    return t
+
+def _encode(p: dict, dtype=torch.float32, device=None) -> torch.Tensor:
+    "The unconstrained (B, 13) tensor of physical parameters `p` (inverse of `_decode`)."
+    g = lambda k: torch.as_tensor(_np(p[k]), dtype=torch.float64)
+    ath = lambda v, c: torch.atanh((v / c).clamp(-0.999, 0.999))
+    cols = {k: g(k) for k in FIT_KEYS}
+    for k in ('theta_E', 'R_sersic'): cols[k] = torch.log(cols[k].clamp_min(1e-3))
+    for k in ('e1', 'e2', 'source_e1', 'source_e2'): cols[k] = ath(cols[k], _E_MAX)
+    for k in ('gamma1', 'gamma2'): cols[k] = ath(cols[k], _G_MAX)
+    s = ((cols['n_sersic'] - 0.3) / 7.7).clamp(1e-3, 1 - 1e-3); cols['n_sersic'] = torch.log(s / (1 - s))
+    return torch.stack([cols[k] for k in FIT_KEYS], -1).to(dtype=dtype, device=device)
+
+def _unit_model(p: dict, x: torch.Tensor, y: torch.Tensor, kernel: torch.Tensor | None) -> torch.Tensor:
+    "Unit-amplitude model images (B, H, W) of SIE + shear lensing an elliptical Sersic source, PSF-convolved."
+    lens = {k: p[k] for k in ('theta_E', 'e1', 'e2', 'center_x', 'center_y', 'gamma1', 'gamma2')}
+    bx, by = ray_shoot(x, y, *lens_deflection(x, y, lens, 'sie'))
+    img = sersic_profile(bx, by, 1., p['R_sersic'], p['n_sersic'], p['source_e1'], p['source_e2'], p['source_x'], p['source_y'])
+    return convolve_psf(img, kernel) if kernel is not None else img
+
+# %% ../nbs_lib/10_reconstruct.ipynb #5f4a6357
+def initial_guess(images, # (B, 1, H, W) or (B, H, W)
+                  n_starts: int = 4, # starts per image
+                  pixel_scale: float = PIXEL_SCALE, # [arcsec / pixel]
+                  seed: int = 0, # seed of the jitter of starts beyond the second
+                 ) -> dict:
+    "Starting parameters (dict of (B, n_starts) arrays, keys `FIT_KEYS`) from ring fits and SIS source reconstructions."
+    # starts 0-3: lens at the image centre, SIE quadrupole along four orientations (e1/shear sign flips are the main
+    # local minima); starts 4-7: the same around the free ring-fit centre; further starts: jittered copies
+    imgs = _as_torch_batch(images, torch.float64, 'cpu')
+    B = len(imgs)
+    rng = np.random.default_rng(seed)
+    starts = []
+    for center in ((0., 0.), None):  # lens at the image centre (cut-outs are centred), then the free ring centre
+        ring = fit_ring(imgs, pixel_scale, center=center)
+        lens = {k: torch.as_tensor(ring[k]) for k in ('theta_E', 'center_x', 'center_y')}
+        rec = reconstruct_source(imgs, lens, 'sis', 60, 0.03, pixel_scale)
+        src = torch.nan_to_num(rec['source'], nan=0.)
+        src = src - src.flatten(1).median(1).values[:, None, None]
+        w = torch.where(src > 0.5 * src.amax((-2, -1), keepdim=True), src, torch.zeros_like(src))
+        sx = ((w * rec['x']).sum((-2, -1)) / w.sum((-2, -1)).clamp_min(1e-12)).numpy()
+        sy = ((w * rec['y']).sum((-2, -1)) / w.sum((-2, -1)).clamp_min(1e-12)).numpy()
+        starts.append({'theta_E': ring['theta_E'], 'center_x': ring['center_x'], 'center_y': ring['center_y'],
+                       'source_x': sx, 'source_y': sy})
+    out = {k: np.zeros((B, n_starts)) for k in FIT_KEYS}
+    n_orient = min(n_starts, 4)
+    for s in range(n_starts):
+        base = starts[0 if s < 4 else 1]
+        jit = (lambda scale: rng.normal(0, scale, B)) if s >= 8 else (lambda scale: np.zeros(B))
+        phi = 2 * math.pi * (s % n_orient) / n_orient  # orientation of the quadrupole in the (e1, e2) plane
+        out['e1'][:, s], out['e2'][:, s] = 0.1 * math.cos(phi) + jit(0.03), 0.1 * math.sin(phi) + jit(0.03)
+        out['theta_E'][:, s] = base['theta_E'] * (1 + jit(0.03))
+        for k in ('center_x', 'center_y'): out[k][:, s] = base[k] + jit(0.03)
+        for k in ('source_x', 'source_y'): out[k][:, s] = base[k] + jit(0.05)
+        out['R_sersic'][:, s] = 0.3; out['n_sersic'][:, s] = 1.5
+    return out
+
+# %% ../nbs_lib/10_reconstruct.ipynb #83c7b67e
+def fit_lens(images, # (B, 1, H, W) or (B, H, W) images (any normalisation: amplitude and offset are fitted)
+             steps: int = 300, # Adam steps (all starts together, on 2x2-binned pixels)
+             lbfgs_steps: int = 40, # L-BFGS iterations on the best start, full resolution, noise-weighted
+             n_starts: int = 4, # starts per image (see `initial_guess`)
+             lr: float = 0.05, # Adam peak learning rate (unconstrained units)
+             batch_size: int = 32, # images fitted together
+             device='auto', # 'auto', 'cpu', 'cuda'
+             pixel_scale: float = PIXEL_SCALE, # [arcsec / pixel]
+             psf_fwhm: float | None = PSF_FWHM, # [arcsec]; None: no PSF
+             fit_half_width: float | None = 3.0, # fit only pixels with |x|, |y| below this [arcsec]; None: all
+             seed: int = 0, # seed of the jittered starts
+             init: dict | None = None, # starting parameters (arrays (B,) or (B, S)); None: `initial_guess`
+            ) -> dict:
+    "Joint SIE + shear + Sersic fit of a batch by autograd: parameters (B,), model, noise and residual maps (B, H, W), chi2."
+    imgs = _as_torch_batch(images, torch.float32, 'cpu')
+    dev = resolve_device(device)
+    B, H, W = imgs.shape
+    if H != W: raise DarksubError(f'fit_lens expects square images, got {H} x {W} pixels')
+    t0, c0 = time.perf_counter(), time.process_time()
+    chunks = []
+    for i in range(0, B, batch_size):
+        d = imgs[i:i + batch_size]
+        if init is None: g = initial_guess(d, n_starts, pixel_scale, seed + i)
+        else: g = {k: np.asarray(_np(init[k]), np.float64).reshape(B, -1)[i:i + batch_size] for k in FIT_KEYS}
+        chunks.append(_fit_chunk(d.to(dev), g, steps, lbfgs_steps, lr, pixel_scale, psf_fwhm, fit_half_width))
+    out = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+    out['seconds'] = time.perf_counter() - t0
+    out['seconds_per_image'] = out['seconds'] / max(B, 1)
+    out['cpu_seconds_per_image'] = (time.process_time() - c0) / max(B, 1)
+    out['device'] = str(dev)
+    return out
+
+class _Renderer:
+    "Unit-amplitude SIE + shear + Sersic images on a (possibly cropped or binned) pixel grid, with a separable PSF."
+    def __init__(self, n_pix, pixel_scale, psf_fwhm, device):
+        self.x, self.y = pixel_grid(n_pix, pixel_scale, device=device)
+        k = gaussian_psf_kernel(psf_fwhm, pixel_scale, device=device) if psf_fwhm else None
+        self.k, self.k1 = k, None
+        if k is not None:  # a Gaussian kernel is the outer product of its marginals: two 1-D passes are cheaper
+            k1 = k.sum(1)
+            if torch.allclose(torch.outer(k1, k1), k, atol=1e-6): self.k1 = k1
+    def __call__(self, u):
+        img = _unit_model(_decode(u), self.x, self.y, None)
+        if self.k1 is not None:
+            r = len(self.k1) // 2
+            img = F.conv2d(img[:, None], self.k1.view(1, 1, 1, -1).to(img), padding=(0, r))
+            img = F.conv2d(img, self.k1.view(1, 1, -1, 1).to(img), padding=(r, 0))[:, 0]
+        elif self.k is not None: img = convolve_psf(img, self.k)
+        return img
+
+def _chi2(render, u, data, w=None):
+    "Mean (weighted) squared residual per image after the linear amplitude/offset solve; also the unit model, amp, offset."
+    m = render(u)
+    a, c = solve_amplitude(data, m, w)
+    r2 = (data - a[:, None, None] * m - c[:, None, None])**2
+    return (r2 if w is None else w * r2).mean((-2, -1)), m, a, c
+
+def _fit_chunk(d, g, steps, lbfgs_steps, lr, pixel_scale, psf_fwhm, fit_half_width) -> dict:
+    B, S = g['theta_E'].shape
+    H = d.shape[-1]
+    n_fit = H if fit_half_width is None else min(H, 2 * int(round(fit_half_width / pixel_scale)))
+    n_fit -= (H - n_fit) % 2  # keep the crop centred
+    lo = (H - n_fit) // 2
+    dc = d[:, lo:lo + n_fit, lo:lo + n_fit]
+    u = _encode({k: v.reshape(-1) for k, v in g.items()}, d.dtype, d.device)
+    if steps > 0:  # Adam on 2x2-binned pixels, all starts side by side
+        nb = n_fit // 2
+        coarse = F.avg_pool2d(dc[:, None, :2 * nb, :2 * nb], 2)[:, 0].repeat_interleave(S, 0)
+        render = _Renderer(nb, 2 * pixel_scale, psf_fwhm, d.device)
+        render.x, render.y = render.x + (pixel_scale / 2 if n_fit % 2 else 0), render.y + (pixel_scale / 2 if n_fit % 2 else 0)
+        u.requires_grad_(True)
+        opt = torch.optim.Adam([u], lr=lr)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
+        for _ in range(steps):
+            opt.zero_grad(set_to_none=True)
+            loss = _chi2(render, u, coarse)[0]
+            torch.nan_to_num(loss, nan=0., posinf=0.).sum().backward()
+            u.grad = torch.nan_to_num(u.grad)
+            opt.step(); sched.step()
+        u = u.detach()
+    render = _Renderer(n_fit, pixel_scale, psf_fwhm, d.device)
+    with torch.no_grad():
+        loss = _chi2(render, u, dc.repeat_interleave(S, 0))[0]
+        best = torch.nan_to_num(loss, nan=float('inf')).view(B, S).argmin(1)
+        ub = u.view(B, S, -1)[torch.arange(B, device=d.device), best].clone()
+        _, m, a, c = _chi2(render, ub, dc)
+        w = estimate_noise(dc, a[:, None, None] * m + c[:, None, None]).to(d).pow(-2)
+        w = w / w.mean((-2, -1), keepdim=True)
+    if lbfgs_steps > 0:
+        before = ub.clone()
+        ub.requires_grad_(True)
+        opt = torch.optim.LBFGS([ub], lr=1., max_iter=lbfgs_steps, line_search_fn='strong_wolfe', history_size=20)
+        def closure():
+            opt.zero_grad(set_to_none=True)
+            loss = _chi2(render, ub, dc, w)[0].sum()
+            loss.backward()
+            return loss
+        opt.step(closure)
+        with torch.no_grad():  # keep the Adam solution wherever L-BFGS did not improve or went non-finite
+            new, old = _chi2(render, ub, dc, w)[0], _chi2(render, before, dc, w)[0]
+            ub = torch.where((torch.isfinite(new) & (new <= old))[:, None], ub.detach(), before)
+    with torch.no_grad():
+        full = _Renderer(H, pixel_scale, psf_fwhm, d.device)
+        m = full(ub)
+        a, c = solve_amplitude(dc, m[:, lo:lo + n_fit, lo:lo + n_fit], w)
+        model = a[:, None, None] * m + c[:, None, None]
+        sigma = estimate_noise(d, model)
+        resid = (d - model) / sigma
+        p = _decode(ub)
+    out = {k: _np(v).astype(np.float64) for k, v in p.items()}
+    out.update(amp=_np(a).astype(np.float64), offset=_np(c).astype(np.float64), start=_np(best),
+               chi2_red=_np((resid**2).sum((-2, -1)) / (resid[0].numel() - 15)).astype(np.float64),
+               model=_np(model).astype(np.float32), sigma=_np(sigma).astype(np.float32), residual=_np(resid).astype(np.float32))
+    return out
