@@ -356,7 +356,7 @@ def _write_batch(class_dir: Path, truth_file: Path, start: int, images: np.ndarr
 
 _MARKER = '.darksub_incomplete.json'
 
-# %% ../nbs_lib/04_data.ipynb #45a5e59f
+# %% ../nbs_lib/04_data.ipynb #f85b32c4
 def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to resume)
                   n_per_class: int | dict,  # images per class in every split, or {split: count}
                   splits: tuple | list | None = None,  # split names (default: the keys of n_per_class, else train, val, test)
@@ -368,7 +368,7 @@ def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to
                   reuse: bool = False,  # return the manifest of an existing complete dataset of the same parameters
                   progress: bool = True) -> dict:  # show a tqdm progress bar
     "Simulate a dataset into `out_dir/{split}/{class}/{i}.npy` (resumable, atomic) and return its manifest."
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
     from darksub import __version__
     out = Path(out_dir)
     counts = _counts(n_per_class, splits)
@@ -415,7 +415,7 @@ def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to
     total = sum(counts.values()) * len(classes)
     t0, written = time.perf_counter(), 0
     bar = tqdm(total=total, desc=f"simulating {out.name}", unit='img', disable=not progress, smoothing=0.1)
-    pending = None
+    pending, checked_disk = None, False
     with ThreadPoolExecutor(max_workers=1) as pool:  # writes overlap with the next batch's simulation
         try:
             for split, n in counts.items():
@@ -432,7 +432,18 @@ def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to
                         if not todo and truth_file.exists(): bar.update(m); continue
                         images, truth = sim.simulate_lenses(c, m, seed=params['split_seeds'][split], config=cfg, device=dev, start=start)
                         images = images.detach().to('cpu', torch.float32).numpy()
+                        if images.shape[0] != m or not np.isfinite(images).all():
+                            raise RuntimeError(f"simulate_lenses({c!r}, {m}, start={start}) returned {images.shape[0]} images "
+                                               f"or non-finite pixels; expected {m} finite images (a simulator bug)")
                         truth = {k: v.detach().cpu().numpy() if torch.is_tensor(v) else np.asarray(v) for k, v in truth.items()}
+                        if not checked_disk:  # before the first write: is there room for everything still to write?
+                            checked_disk = True
+                            per_file = -(-(images[0].nbytes + 128) // 4096) * 4096
+                            need = (total - bar.n) * per_file + 64 * 2**10 * (total - bar.n) // batch_size
+                            free = shutil.disk_usage(out).free
+                            if need > free:
+                                raise DarksubError(f"{out} needs about {need / 2**30:.2f} GiB for the {total - bar.n} images still to write, "
+                                                   f"but only {free / 2**30:.2f} GiB are free; free some space or choose another folder")
                         if pending is not None: pending.result()
                         pending = pool.submit(_write_batch, class_dir, truth_file, start, images, truth, todo)
                         written += len(todo); bar.update(m)
@@ -456,7 +467,7 @@ def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to
     marker.unlink(missing_ok=True)
     return manifest
 
-# %% ../nbs_lib/04_data.ipynb #a2bb1efa
+# %% ../nbs_lib/04_data.ipynb #7da8f15b
 def load_truth(root: str | os.PathLike,  # dataset folder written by write_dataset
                split: str,  # split name
                cls: str) -> dict[str, np.ndarray]:  # class name
@@ -466,7 +477,7 @@ def load_truth(root: str | os.PathLike,  # dataset folder written by write_datas
     parts = [dict(np.load(f, allow_pickle=False)) for f in files]
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
-# %% ../nbs_lib/04_data.ipynb #4e0aceb5
+# %% ../nbs_lib/04_data.ipynb #26381dbd
 def _splitmix64(x: np.ndarray) -> np.ndarray:
     "A fast, well-mixed 64-bit hash of uint64 values (SplitMix64 finaliser)."
     x = x.astype(np.uint64)
@@ -551,7 +562,7 @@ class SimulatedLensStream(IterableDataset):
         return (f"SimulatedLensStream(preset={self.preset!r}, seed={self.seed}, classes={self.classes}, device={self.device}, "
                 f"{'batch_size=' + str(self.batch_size) if self.batch_size else 'single images'})")
 
-# %% ../nbs_lib/04_data.ipynb #fdf0f309
+# %% ../nbs_lib/04_data.ipynb #62433c4a
 DEEPLENSE_TEST_I_ID = '1ZEyNMEO43u3qhJAwJeBZxFBEYc_pVYZQ'  # Google Drive file id of the published Test I archive
 
 def _escapes(name: str) -> str | None:
@@ -585,7 +596,7 @@ def _members(archive: Path):
     except (tarfile.TarError, OSError, EOFError) as e:
         raise DarksubError(f"{archive} is not a readable zip or tar archive ({e}); the download may be incomplete: delete it and try again") from None
 
-# %% ../nbs_lib/04_data.ipynb #7acfb03e
+# %% ../nbs_lib/04_data.ipynb #259795ce
 def safe_extract(archive: str | os.PathLike,  # a .zip or .tar[.gz|.bz2|.xz] file
                  dest: str | os.PathLike,  # folder to extract into (created)
                  overwrite: bool = False) -> list[Path]:  # replace top-level entries of dest that the archive also holds
@@ -633,7 +644,7 @@ def safe_extract(archive: str | os.PathLike,  # a .zip or .tar[.gz|.bz2|.xz] fil
         shutil.rmtree(tmp, ignore_errors=True)
     return [dest/t for t in tops]
 
-# %% ../nbs_lib/04_data.ipynb #0bc6ba18
+# %% ../nbs_lib/04_data.ipynb #bb20ac2f
 def _download_failed(file_id: str, dest: Path, err: Exception) -> str:
     return (f"could not download the DeepLense Test I archive from Google Drive (file id {file_id}): {type(err).__name__}: "
             f"{str(err).strip().splitlines()[0] if str(err).strip() else 'no details'}. Google Drive often refuses popular files for a "
@@ -665,7 +676,7 @@ def download_deeplense(dest: str | os.PathLike,  # folder to hold the archive an
         raise DarksubError(f"{archive} was extracted into {dest} but holds no dataset/{{train,val}} folders; expected the DeepLense Test I archive")
     return dest
 
-# %% ../nbs_lib/04_data.ipynb #5907ca9b
+# %% ../nbs_lib/04_data.ipynb #088b4edb
 def _parse_counts(items: list[str], splits: list[str] | None):
     "`N` (every split) or `split=N` items into write_dataset's n_per_class."
     if len(items) == 1 and '=' not in items[0]:
@@ -706,7 +717,7 @@ def simulate_cli(argv: list[str] | None = None) -> int:
           f"{r['images_per_second'] or 0:.0f} images/s on {r['device']}); manifest {Path(a.out)/'manifest.json'}")
     return 0
 
-# %% ../nbs_lib/04_data.ipynb #c935e8a0
+# %% ../nbs_lib/04_data.ipynb #68052689
 def download_cli(argv: list[str] | None = None) -> int:
     "`darksub download OUT [--archive FILE] [--file-id ID] [--overwrite]`: fetch and extract the DeepLense Test I data."
     ap = argparse.ArgumentParser(prog='darksub download', description=download_deeplense.__doc__)
@@ -723,7 +734,7 @@ def download_cli(argv: list[str] | None = None) -> int:
     for issue in rep['issues']: print(f"  note: {issue}")
     return 0
 
-# %% ../nbs_lib/04_data.ipynb #2524e80d
+# %% ../nbs_lib/04_data.ipynb #75afe073
 def class_examples(root: str | os.PathLike,  # dataset folder (either layout)
                    split: str = 'train',  # split to draw from
                    n: int = 4,  # images per class
@@ -739,7 +750,7 @@ def class_examples(root: str | os.PathLike,  # dataset folder (either layout)
         out[c] = np.stack([load_npy(paths[k], allow_pickle=allow_pickle) for k in idx[:n]])
     return out
 
-# %% ../nbs_lib/04_data.ipynb #85e42c26
+# %% ../nbs_lib/04_data.ipynb #d4d9c556
 def plot_truth(axes,  # 4 matplotlib axes
                truth_by_class: dict[str, dict]):  # {class: truth dict of arrays} e.g. from load_truth
     "Truth distributions on 4 axes: source centre [arcsec], exposure time, subhalo masses [Msun], vortex half-length [arcsec] vs axion mass [eV]."
@@ -756,7 +767,7 @@ def plot_truth(axes,  # 4 matplotlib axes
         if a.get_legend_handles_labels()[0]: a.legend()
     masses = np.concatenate([d['sub_mass'].ravel() for d in t.values() if 'sub_mass' in d] or [np.zeros(0)])
     if len(masses):
-        ax[2].hist(masses, bins=np.geomspace(1e6, 1e10, 25), log=True, color=class_color('sphere', 1), alpha=0.8)
+        ax[2].hist(masses, bins=np.geomspace(1e6, 1e10, 25), color=class_color('sphere', 1), alpha=0.8)
         ax[2].set_xscale('log')
     else: ax[2].text(0.5, 0.5, 'no subhalos', ha='center', va='center', transform=ax[2].transAxes)
     ax[2].set_xlabel(r'subhalo mass [M$_\odot$]'); ax[2].set_ylabel('subhalos'); ax[2].set_title('CDM subhalo masses')
