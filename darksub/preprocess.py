@@ -234,16 +234,16 @@ def radial_profile(images, pixel_scale: float = 0.05, dr_arcsec: float = 0.05, r
     radii = (torch.arange(n_bins, dtype=torch.float64) + 0.5) * dr_arcsec
     return radii.numpy(), prof.numpy()
 
-# %% ../nbs_lib/05_preprocess.ipynb #bb64d752
+# %% ../nbs_lib/05_preprocess.ipynb #a9653d36
 def ring_radius(images, pixel_scale: float = 0.05, method: str = 'mean', dr_arcsec: float = 0.05, r_min_arcsec: float = 0.5,
                 r_max_arcsec: float = 2.5) -> np.ndarray:
-    "Einstein-ring radius [arcsec] (...,) between `r_min_arcsec` and `r_max_arcsec`: flux-weighted mean radius ('mean') or brightest annulus ('peak')."
-    radii, prof = radial_profile(images, pixel_scale, dr_arcsec, r_max_arcsec)
-    lo = int(round(r_min_arcsec / dr_arcsec))
-    r, p = radii[lo:], prof[..., lo:]
+    "Einstein-ring radius [arcsec] (...,) between `r_min_arcsec` and `r_max_arcsec`: flux-weighted mean radius ('mean', sky from outside `r_max_arcsec`) or brightest annulus ('peak')."
+    radii, prof = radial_profile(images, pixel_scale, dr_arcsec)              # out to the image edge
+    lo, hi = int(round(r_min_arcsec / dr_arcsec)), int(round(r_max_arcsec / dr_arcsec))
+    r, p = radii[lo:hi], prof[..., lo:hi]
     if method == 'mean':
-        t, _ = _as_tensor(images)
-        sky = t.detach().cpu().reshape(*t.shape[:-2], -1).median(-1).values.double().numpy()[..., None]
+        outer = prof[..., hi:]                                                  # sky: mean intensity beyond r_max_arcsec
+        sky = np.nanmean(outer, -1, keepdims=True) if outer.shape[-1] else np.nanmin(p, -1, keepdims=True)
         w = np.clip(np.nan_to_num(p) - sky, 0, None) * r                       # flux per annulus ~ mean * 2 pi r dr
         return (w * r).sum(-1) / np.clip(w.sum(-1), 1e-30, None)
     if method != 'peak': raise DarksubError(f"unknown ring_radius method {method!r}: expected 'mean' or 'peak'")
