@@ -291,7 +291,7 @@ def _render_noisy(st: dict, cfg: SimConfig, model, texp, k1, k2):
     counts, done = _poisson_fixed(lam, k1, k2, ctr[None])
     return lam, counts, done
 
-# %% ../nbs_lib/03_simulate.ipynb #d853abd8
+# %% ../nbs_lib/03_simulate.ipynb #a28b0cb7
 def _point_masses(kind: str, truth: dict, cfg: SimConfig):
     "Squared Einstein radii [arcsec^2] and positions [arcsec] (B, K) float64 of the substructure, or Nones."
     ez = lambda m: einstein_radius(m, cfg.z_lens, cfg.z_source, cfg.distance_convention, cfg.H0, cfg.Om0)
@@ -319,9 +319,21 @@ def _compiled(fn):
 def _chunk_size(device: torch.device, backend: str) -> int:
     "Images per chunk: small on CPU in eager mode (cache-sized temporaries), larger when compiled or on GPU."
     if device.type == 'cuda': return 4096
-    return 32 if backend == 'compile' else 4
+    return 16 if backend == 'compile' else 4
 
-# %% ../nbs_lib/03_simulate.ipynb #6d29a9b8
+def _run_chunks(fn, starts: list, device: torch.device, compiled: bool = False):
+    """Run `fn(start)` for every chunk, in order. Eager on CPU the torch ops run single-threaded: on small
+    cache-sized chunks OpenMP gains little and, on a shared machine, its per-op barriers can cost 10x (threads spin
+    while others are descheduled). Compiled kernels parallelise inside themselves (`torch.get_num_threads()`)."""
+    single = device.type == 'cpu' and not compiled
+    prev = torch.get_num_threads()
+    if single: torch.set_num_threads(1)
+    try:
+        for s0 in starts: fn(s0)
+    finally:
+        if single: torch.set_num_threads(prev)
+
+# %% ../nbs_lib/03_simulate.ipynb #c050eed7
 def simulate_lenses(kind: str,  # 'no', 'sphere' or 'vort'
                     n: int,  # number of images
                     seed: int = 0,  # non-negative integer
@@ -343,7 +355,8 @@ def simulate_lenses(kind: str,  # 'no', 'sphere' or 'vort'
     C = _chunk_size(dev, backend)
     model_fn, noise_fn = (_render_model, _render_noisy) if backend == 'eager' else (_compiled(_render_model), _compiled(_render_noisy))
     to = lambda t, s: None if t is None else t[s].to(device=dev, dtype=torch.float32)
-    for s0 in range(0, n, C):
+
+    def chunk(s0: int):
         s = slice(s0, min(s0 + C, n)); b = s.stop - s.start
         args = [to(th2, s), to(cx, s), to(cy, s), to(truth64['source_x'], s), to(truth64['source_y'], s), to(truth64['exposure_time'], s)]
         k1, k2 = k1a[s, None].to(dev), k2a[s, None].to(dev)
@@ -356,9 +369,11 @@ def simulate_lenses(kind: str,  # 'no', 'sphere' or 'vort'
         img = counts[:b, :nn_ * nn_]
         if cfg.normalize == 'minmax':
             lo, hi = img.amin(1, keepdim=True), img.amax(1, keepdim=True)
-            rng_ = hi - lo
-            img = torch.where(rng_ > 0, (img - lo) / torch.where(rng_ > 0, rng_, torch.ones_like(rng_)), torch.zeros_like(img))
+            span = hi - lo
+            img = torch.where(span > 0, (img - lo) / torch.where(span > 0, span, torch.ones_like(span)), torch.zeros_like(img))
         images[s, 0] = img.reshape(b, nn_, nn_)
+
+    _run_chunks(chunk, list(range(0, n, C)), dev, compiled=backend == 'compile')
     truth = {k: v.to(device=dev, dtype=torch.float32) for k, v in truth64.items()}
     return images, truth
 
