@@ -356,7 +356,7 @@ def _write_batch(class_dir: Path, truth_file: Path, start: int, images: np.ndarr
 
 _MARKER = '.darksub_incomplete.json'
 
-# %% ../nbs_lib/04_data.ipynb #f85b32c4
+# %% ../nbs_lib/04_data.ipynb #ae79dcd5
 def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to resume)
                   n_per_class: int | dict,  # images per class in every split, or {split: count}
                   splits: tuple | list | None = None,  # split names (default: the keys of n_per_class, else train, val, test)
@@ -453,14 +453,15 @@ def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to
                                f"no partial file was left, and running the same command again resumes") from None
         finally:
             bar.close()
-    seconds = time.perf_counter() - t0
     first = out/next(iter(counts))/classes[0]/'0.npy'
+    sha = {s: split_sha256(out, s) for s in counts}
+    seconds = time.perf_counter() - t0  # simulation, writing and hashing
     manifest = {**params, 'darksub_version': __version__,
                 'created_utc': datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
                 'layout': '{split}/{class}/{index}.npy', 'truth_layout': 'truth/{split}/{class}/{start}.npz',
                 'image_shape': list(load_npy(first).shape), 'dtype': 'float32', 'batch_size': batch_size,
                 'counts': {s: {c: n for c in classes} for s, n in counts.items()},
-                'sha256': {s: split_sha256(out, s) for s in counts},
+                'sha256': sha,
                 'run': {'seconds': round(seconds, 3), 'images_written': written, 'resumed': resumed,
                         'images_per_second': round(written / seconds, 1) if seconds > 0 else None, 'device': str(dev)}}
     write_json(manifest_path, manifest, overwrite=True)
