@@ -751,7 +751,7 @@ def class_examples(root: str | os.PathLike,  # dataset folder (either layout)
         out[c] = np.stack([load_npy(paths[k], allow_pickle=allow_pickle) for k in idx[:n]])
     return out
 
-# %% ../nbs_lib/04_data.ipynb #d4d9c556
+# %% ../nbs_lib/04_data.ipynb #865cea9f
 def plot_truth(axes,  # 4 matplotlib axes
                truth_by_class: dict[str, dict]):  # {class: truth dict of arrays} e.g. from load_truth
     "Truth distributions on 4 axes: source centre [arcsec], exposure time, subhalo masses [Msun], vortex half-length [arcsec] vs axion mass [eV]."
@@ -774,9 +774,10 @@ def plot_truth(axes,  # 4 matplotlib axes
     ax[2].set_xlabel(r'subhalo mass [M$_\odot$]'); ax[2].set_ylabel('subhalos'); ax[2].set_title('CDM subhalo masses')
     vort = [d for d in t.values() if 'axion_mass' in d]
     if vort:
-        ax[3].scatter(np.concatenate([d['axion_mass'] for d in vort]), np.concatenate([d['vortex_half_length'] for d in vort]),
-                      s=8, color=class_color('vort', 2))
+        m_ax = np.concatenate([d['axion_mass'] for d in vort])
+        ax[3].scatter(m_ax, np.concatenate([d['vortex_half_length'] for d in vort]), s=8, color=class_color('vort', 2))
         ax[3].set_xscale('log'); ax[3].set_yscale('log')
+        ax[3].set_xlim(min(1e-24, m_ax.min()) / 1.3, max(1e-22, m_ax.max()) * 1.3)  # whole decades of the Model I prior
     else: ax[3].text(0.5, 0.5, 'no vortices', ha='center', va='center', transform=ax[3].transAxes)
     ax[3].set_xlabel('axion mass [eV]'); ax[3].set_ylabel('vortex half-length [arcsec]'); ax[3].set_title('axion vortex')
     return ax
