@@ -24,8 +24,8 @@ from .data import LensDataset, SimulatedLensStream, derive_seed
 
 # %% auto #0
 __all__ = ['SHIPPED_DIR', 'TrainConfig', 'lr_at', 'prepare_batch', 'stream_epoch', 'simulated_split', 'train_one_epoch',
-           'macro_auc', 'validate', 'save_checkpoint', 'resolve_checkpoint', 'load_checkpoint', 'fit', 'train_cli',
-           'bench_models', 'bench_table', 'bench_train_cli', 'bench_infer_cli']
+           'macro_auc', 'validate', 'save_checkpoint', 'resolve_checkpoint', 'load_checkpoint', 'balanced_subset',
+           'fit', 'train_cli', 'bench_models', 'bench_table', 'bench_train_cli', 'bench_infer_cli']
 
 # %% ../nbs_lib/08_train.ipynb #e277e11a
 @dataclass
@@ -353,7 +353,18 @@ def _load_state(path: Path, model, optimizer) -> dict:
     b = header['rng_python']; random.setstate((b[0], tuple(b[1]), b[2]))
     return header['progress']
 
-# %% ../nbs_lib/08_train.ipynb #88ac37e7
+# %% ../nbs_lib/08_train.ipynb #9cc2bdc8
+def balanced_subset(dataset, n_per_class: int, seed: int = 0) -> torch.utils.data.Subset:
+    "A random subset of `dataset` (with a `labels` or `targets` attribute) holding `n_per_class` items of each class (all when fewer)."
+    labels = np.asarray(getattr(dataset, 'labels', None) if getattr(dataset, 'labels', None) is not None else getattr(dataset, 'targets'))
+    if n_per_class < 1: raise DarksubError(f'n_per_class must be >= 1, got {n_per_class}')
+    rng = np.random.default_rng(seed)
+    idx = np.concatenate([rng.permutation(np.nonzero(labels == c)[0])[:n_per_class] for c in np.unique(labels)])
+    sub = torch.utils.data.Subset(dataset, np.sort(idx).tolist())
+    sub.classes, sub.labels = getattr(dataset, 'classes', None), labels[np.sort(idx)]
+    return sub
+
+# %% ../nbs_lib/08_train.ipynb #31b989e1
 def _param_groups(model: nn.Module, weight_decay: float):
     decay, no_decay = [], []
     for p in model.parameters():
@@ -377,7 +388,7 @@ def _epoch_loader(train_data, cfg: TrainConfig, epoch: int, steps: int, device):
                     pin_memory=device.type == 'cuda', generator=g)
     return _Limit(dl, steps)
 
-# %% ../nbs_lib/08_train.ipynb #6c5eb05e
+# %% ../nbs_lib/08_train.ipynb #621c3346
 def fit(cfg: TrainConfig,
         train_data,  # a Dataset of (image (1, H, W), label), or a SimulatedLensStream to train on fresh simulated lenses
         val_data=None,  # a Dataset of (image, label); None with a stream: cfg.sim_val_per_class per class simulated
@@ -397,7 +408,6 @@ def fit(cfg: TrainConfig,
     if len(classes) < 2: raise DarksubError('fit needs the class names: pass classes=[...] or data with a `classes` attribute')
     seed_everything(cfg.seed)
     model = create_model(cfg.model, num_classes=len(classes), **cfg.model_kwargs)
-    if cfg.img_size is not None: model.darksub_cfg['img_size'] = cfg.img_size
     model.darksub_cfg['preprocess'] = cfg.preprocess
     model = model.to(device)
     if _use_channels_last(cfg, model, device): model = model.to(memory_format=torch.channels_last)
@@ -415,6 +425,7 @@ def fit(cfg: TrainConfig,
         steps = cfg.steps_per_epoch or len(train_data) // cfg.batch_size
     if val_data is None: raise DarksubError('fit needs validation data (a Dataset of (image, label))')
     val_loader = DataLoader(val_data, batch_size=max(cfg.batch_size, 64), shuffle=False, num_workers=cfg.workers)
+    model.darksub_cfg['img_size'] = cfg.img_size or int(val_data[0][0].shape[-1])  # the input side [pixels] the model is trained on
     total_steps = cfg.epochs * steps
     prog = dict(epoch=0, best_auc=-1., best_epoch=0, bad_epochs=0, history=[], train_seconds=0., images=0, stopped_early=False)
     if resume and state_path is not None and state_path.exists():
@@ -462,7 +473,7 @@ def fit(cfg: TrainConfig,
                 wall_seconds=time.perf_counter() - t_start, device=str(device), model=model,
                 best_path=str(out/'best.safetensors') if out else None, out_dir=str(out) if out else None)
 
-# %% ../nbs_lib/08_train.ipynb #c561f0af
+# %% ../nbs_lib/08_train.ipynb #4abcd36b
 def train_cli(argv: list[str] | None = None) -> int:
     "`darksub train --model NAME (--data DIR | --simulate) [...] --out RUN_DIR`: train and write checkpoints to RUN_DIR."
     ap = argparse.ArgumentParser(prog='darksub train', description='Train a classifier on a dataset folder or on fresh simulated lenses.')
@@ -503,7 +514,7 @@ def train_cli(argv: list[str] | None = None) -> int:
                                         'train_images_per_s', 'device', 'best_path')}))
     return 0
 
-# %% ../nbs_lib/08_train.ipynb #1bb060b0
+# %% ../nbs_lib/08_train.ipynb #3087927b
 def bench_models(mode: str = 'train',  # 'train' (forward+backward+AdamW step) or 'infer' (eval forward)
                  models: list[str] | None = None,  # model names (default: all registered)
                  batch_size: int = 64, img_size: int | None = None,  # None: each model's expected size [pixels]
@@ -545,7 +556,7 @@ def bench_models(mode: str = 'train',  # 'train' (forward+backward+AdamW step) o
     for r in rows: r['ratio_to_densenet201'] = r['images_per_s'] / ref if ref else None
     return rows
 
-# %% ../nbs_lib/08_train.ipynb #6f26d997
+# %% ../nbs_lib/08_train.ipynb #25c99c23
 def bench_table(rows: list[dict]) -> str:
     "The benchmark rows as a markdown table (model, parameters, images/s, ratio to densenet201)."
     lines = ['| model | mode | device | batch | img size | parameters (M) | images/s | x densenet201 |', '|---|---|---|---|---|---|---|---|']
@@ -555,7 +566,7 @@ def bench_table(rows: list[dict]) -> str:
                      f"{r['images_per_s']:.1f} | {ratio} |")
     return '\n'.join(lines)
 
-# %% ../nbs_lib/08_train.ipynb #372de7e3
+# %% ../nbs_lib/08_train.ipynb #d9421b78
 def _bench_cli(mode: str, argv) -> int:
     ap = argparse.ArgumentParser(prog=f'darksub bench {mode}',
                                  description=f"{'Training' if mode == 'train' else 'Inference'} images/s of every registered model on this device, with the ratio to densenet201.")
