@@ -299,7 +299,7 @@ class LensDataset(Dataset):
         return (f"LensDataset({str(self.root)!r}, {self.split!r}: {len(self)} images {self.image_shape}, "
                 f"classes {self.classes}, {self.mode} ({self.nbytes / 2**20:.1f} MiB))")
 
-# %% ../nbs_lib/04_data.ipynb #440f80c6
+# %% ../nbs_lib/04_data.ipynb #2136d253
 def _sim():
     "The simulator module (imported lazily, so reading data does not need it)."
     import darksub.simulate as sim
@@ -354,9 +354,28 @@ def _write_batch(class_dir: Path, truth_file: Path, start: int, images: np.ndarr
     for i in todo: _save_npy(class_dir/f'{start + i}.npy', images[i])
     _save_npz(truth_file, truth)  # last: a batch is complete once its truth file exists
 
+def _simulate_batch(kind: str, m: int, seed: int, cfg, dev, start: int):
+    "Images (m, 1, H, W) float32 and truth arrays of one batch, checked."
+    images, truth = _sim().simulate_lenses(kind, m, seed=seed, config=cfg, device=dev, start=start)
+    images = images.detach().to('cpu', torch.float32).numpy()
+    if images.shape[0] != m or not np.isfinite(images).all():
+        raise RuntimeError(f"simulate_lenses({kind!r}, {m}, start={start}) returned {images.shape[0]} images "
+                           f"or non-finite pixels; expected {m} finite images (a simulator bug)")
+    return images, {k: v.detach().cpu().numpy() if torch.is_tensor(v) else np.asarray(v) for k, v in truth.items()}
+
+def _batch_job(out: str, split: str, kind: str, start: int, m: int, todo: list, seed: int, cfg, device: str):
+    "One batch in a worker process: simulate it and write its missing files and its truth; returns (m, files written)."
+    images, truth = _simulate_batch(kind, m, seed, cfg, torch.device(device), start)
+    _write_batch(Path(out)/split/kind, Path(out)/'truth'/split/kind/f'{start:09d}.npz', start, images, truth, todo)
+    return m, len(todo)
+
+def _cpu_count() -> int:
+    try: return len(os.sched_getaffinity(0))
+    except AttributeError: return os.cpu_count() or 1
+
 _MARKER = '.darksub_incomplete.json'
 
-# %% ../nbs_lib/04_data.ipynb #ae79dcd5
+# %% ../nbs_lib/04_data.ipynb #bdd1002c
 def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to resume)
                   n_per_class: int | dict,  # images per class in every split, or {split: count}
                   splits: tuple | list | None = None,  # split names (default: the keys of n_per_class, else train, val, test)
@@ -366,7 +385,8 @@ def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to
                   overwrite: bool = False,  # replace an existing dataset in out_dir
                   batch_size: int | None = None,  # images simulated at once (default 256 on CPU, 2048 on CUDA)
                   reuse: bool = False,  # return the manifest of an existing complete dataset of the same parameters
-                  progress: bool = True) -> dict:  # show a tqdm progress bar
+                  progress: bool = True,  # show a tqdm progress bar
+                  workers: int | None = None) -> dict:  # CPU processes (default: all cores for >= 1500 images on CPU, else 1)
     "Simulate a dataset into `out_dir/{split}/{class}/{i}.npy` (resumable, atomic) and return its manifest."
     from tqdm import tqdm
     from darksub import __version__
@@ -414,45 +434,57 @@ def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to
     write_json(marker, {'params': params, 'batch_size': batch_size})
     total = sum(counts.values()) * len(classes)
     t0, written = time.perf_counter(), 0
-    bar = tqdm(total=total, desc=f"simulating {out.name}", unit='img', disable=not progress, smoothing=0.1)
-    pending, checked_disk = None, False
-    with ThreadPoolExecutor(max_workers=1) as pool:  # writes overlap with the next batch's simulation
-        try:
-            for split, n in counts.items():
-                for c in classes:
-                    class_dir, truth_dir = out/split/c, out/'truth'/split/c
-                    class_dir.mkdir(parents=True, exist_ok=True); truth_dir.mkdir(parents=True, exist_ok=True)
-                    for d in (class_dir, truth_dir):  # temporary files of a killed run
-                        for p in d.glob('.*.part'): p.unlink(missing_ok=True)
-                    have = {p.name for p in class_dir.glob('*.npy')}
-                    for start in range(0, n, batch_size):
-                        m = min(batch_size, n - start)
-                        truth_file = truth_dir/f'{start:09d}.npz'
-                        todo = [i for i in range(m) if f'{start + i}.npy' not in have]
-                        if not todo and truth_file.exists(): bar.update(m); continue
-                        images, truth = sim.simulate_lenses(c, m, seed=params['split_seeds'][split], config=cfg, device=dev, start=start)
-                        images = images.detach().to('cpu', torch.float32).numpy()
-                        if images.shape[0] != m or not np.isfinite(images).all():
-                            raise RuntimeError(f"simulate_lenses({c!r}, {m}, start={start}) returned {images.shape[0]} images "
-                                               f"or non-finite pixels; expected {m} finite images (a simulator bug)")
-                        truth = {k: v.detach().cpu().numpy() if torch.is_tensor(v) else np.asarray(v) for k, v in truth.items()}
-                        if not checked_disk:  # before the first write: is there room for everything still to write?
-                            checked_disk = True
-                            per_file = -(-(images[0].nbytes + 128) // 4096) * 4096
-                            need = (total - bar.n) * per_file + 64 * 2**10 * (total - bar.n) // batch_size
-                            free = shutil.disk_usage(out).free
-                            if need > free:
-                                raise DarksubError(f"{out} needs about {need / 2**30:.2f} GiB for the {total - bar.n} images still to write, "
-                                                   f"but only {free / 2**30:.2f} GiB are free; free some space or choose another folder")
-                        if pending is not None: pending.result()
-                        pending = pool.submit(_write_batch, class_dir, truth_file, start, images, truth, todo)
-                        written += len(todo); bar.update(m)
-            if pending is not None: pending.result()
-        except OSError as e:
-            raise DarksubError(f"writing the dataset to {out} failed: {e} (disk full or not writable?); "
-                               f"no partial file was left, and running the same command again resumes") from None
-        finally:
-            bar.close()
+    tasks = []  # (split, class, start, size, indices still to write) of the batches not complete on disk
+    for split, n in counts.items():
+        for c in classes:
+            class_dir, truth_dir = out/split/c, out/'truth'/split/c
+            class_dir.mkdir(parents=True, exist_ok=True); truth_dir.mkdir(parents=True, exist_ok=True)
+            for d in (class_dir, truth_dir):  # temporary files of a killed run
+                for p in d.glob('.*.part'): p.unlink(missing_ok=True)
+            have = {p.name for p in class_dir.glob('*.npy')}
+            for start in range(0, n, batch_size):
+                m = min(batch_size, n - start)
+                todo = [i for i in range(m) if f'{start + i}.npy' not in have]
+                if todo or not (truth_dir/f'{start:09d}.npz').exists(): tasks.append((split, c, start, m, todo))
+    n_todo = sum(t[3] for t in tasks)
+    n_pix = int(getattr(cfg, 'n_pix', 150))
+    need = n_todo * (-(-(4 * n_pix * n_pix + 128) // 4096) * 4096) + len(tasks) * 64 * 2**10
+    free = shutil.disk_usage(out).free
+    if need > free:
+        raise DarksubError(f"{out} needs about {need / 2**30:.2f} GiB for the {n_todo} images still to write, "
+                           f"but only {free / 2**30:.2f} GiB are free; free some space or choose another folder")
+    if workers is None:
+        workers = 1 if dev.type != 'cpu' or n_todo < 1500 else min(_cpu_count(), 8, len(tasks))
+    workers = _check_count(workers, 'workers')
+    bar = tqdm(total=total, initial=total - n_todo, desc=f"simulating {out.name}", unit='img', disable=not progress, smoothing=0.1)
+    try:
+        if workers > 1:  # processes (spawned: fork is unsafe after torch's thread pools start), one batch per task
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+            from darksub.data import _batch_job  # by its module path, so that spawned workers can import it
+            with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context('spawn')) as pool:
+                futures = [pool.submit(_batch_job, str(out), split, c, start, m, todo, params['split_seeds'][split], cfg, str(dev))
+                           for split, c, start, m, todo in tasks]
+                try:
+                    for f in as_completed(futures):
+                        m, k = f.result(); written += k; bar.update(m)
+                except BaseException:
+                    for f in futures: f.cancel()
+                    raise
+        else:
+            pending = None
+            with ThreadPoolExecutor(max_workers=1) as pool:  # writes overlap with the next batch's simulation
+                for split, c, start, m, todo in tasks:
+                    images, truth = _simulate_batch(c, m, params['split_seeds'][split], cfg, dev, start)
+                    if pending is not None: pending.result()
+                    pending = pool.submit(_write_batch, out/split/c, out/'truth'/split/c/f'{start:09d}.npz', start, images, truth, todo)
+                    written += len(todo); bar.update(m)
+                if pending is not None: pending.result()
+    except OSError as e:
+        raise DarksubError(f"writing the dataset to {out} failed: {e} (disk full or not writable?); "
+                           f"no partial file was left, and running the same command again resumes") from None
+    finally:
+        bar.close()
     first = out/next(iter(counts))/classes[0]/'0.npy'
     sha = {s: split_sha256(out, s) for s in counts}
     seconds = time.perf_counter() - t0  # simulation, writing and hashing
@@ -463,12 +495,13 @@ def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to
                 'counts': {s: {c: n for c in classes} for s, n in counts.items()},
                 'sha256': sha,
                 'run': {'seconds': round(seconds, 3), 'images_written': written, 'resumed': resumed,
-                        'images_per_second': round(written / seconds, 1) if seconds > 0 else None, 'device': str(dev)}}
+                        'images_per_second': round(written / seconds, 1) if seconds > 0 else None, 'device': str(dev),
+                        'workers': workers}}
     write_json(manifest_path, manifest, overwrite=True)
     marker.unlink(missing_ok=True)
     return manifest
 
-# %% ../nbs_lib/04_data.ipynb #7da8f15b
+# %% ../nbs_lib/04_data.ipynb #90e0738a
 def load_truth(root: str | os.PathLike,  # dataset folder written by write_dataset
                split: str,  # split name
                cls: str) -> dict[str, np.ndarray]:  # class name
@@ -478,7 +511,7 @@ def load_truth(root: str | os.PathLike,  # dataset folder written by write_datas
     parts = [dict(np.load(f, allow_pickle=False)) for f in files]
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
-# %% ../nbs_lib/04_data.ipynb #26381dbd
+# %% ../nbs_lib/04_data.ipynb #44c1ab8e
 def _splitmix64(x: np.ndarray) -> np.ndarray:
     "A fast, well-mixed 64-bit hash of uint64 values (SplitMix64 finaliser)."
     x = x.astype(np.uint64)
@@ -563,7 +596,7 @@ class SimulatedLensStream(IterableDataset):
         return (f"SimulatedLensStream(preset={self.preset!r}, seed={self.seed}, classes={self.classes}, device={self.device}, "
                 f"{'batch_size=' + str(self.batch_size) if self.batch_size else 'single images'})")
 
-# %% ../nbs_lib/04_data.ipynb #62433c4a
+# %% ../nbs_lib/04_data.ipynb #6ff4386e
 DEEPLENSE_TEST_I_ID = '1ZEyNMEO43u3qhJAwJeBZxFBEYc_pVYZQ'  # Google Drive file id of the published Test I archive
 
 def _escapes(name: str) -> str | None:
@@ -597,7 +630,7 @@ def _members(archive: Path):
     except (tarfile.TarError, OSError, EOFError) as e:
         raise DarksubError(f"{archive} is not a readable zip or tar archive ({e}); the download may be incomplete: delete it and try again") from None
 
-# %% ../nbs_lib/04_data.ipynb #259795ce
+# %% ../nbs_lib/04_data.ipynb #b46f1c91
 def safe_extract(archive: str | os.PathLike,  # a .zip or .tar[.gz|.bz2|.xz] file
                  dest: str | os.PathLike,  # folder to extract into (created)
                  overwrite: bool = False) -> list[Path]:  # replace top-level entries of dest that the archive also holds
@@ -645,7 +678,7 @@ def safe_extract(archive: str | os.PathLike,  # a .zip or .tar[.gz|.bz2|.xz] fil
         shutil.rmtree(tmp, ignore_errors=True)
     return [dest/t for t in tops]
 
-# %% ../nbs_lib/04_data.ipynb #bb20ac2f
+# %% ../nbs_lib/04_data.ipynb #f7bbe1bb
 def _download_failed(file_id: str, dest: Path, err: Exception) -> str:
     return (f"could not download the DeepLense Test I archive from Google Drive (file id {file_id}): {type(err).__name__}: "
             f"{str(err).strip().splitlines()[0] if str(err).strip() else 'no details'}. Google Drive often refuses popular files for a "
@@ -677,7 +710,7 @@ def download_deeplense(dest: str | os.PathLike,  # folder to hold the archive an
         raise DarksubError(f"{archive} was extracted into {dest} but holds no dataset/{{train,val}} folders; expected the DeepLense Test I archive")
     return dest
 
-# %% ../nbs_lib/04_data.ipynb #088b4edb
+# %% ../nbs_lib/04_data.ipynb #80c4a8d2
 def _parse_counts(items: list[str], splits: list[str] | None):
     "`N` (every split) or `split=N` items into write_dataset's n_per_class."
     if len(items) == 1 and '=' not in items[0]:
@@ -705,20 +738,21 @@ def simulate_cli(argv: list[str] | None = None) -> int:
     ap.add_argument('--device', default='cpu', help='cpu, cuda or auto (default cpu)')
     ap.add_argument('--splits', nargs='+', default=None, help='split names (default: train val test)')
     ap.add_argument('--batch-size', type=int, default=None, help='images simulated at once (default 256 on CPU, 2048 on CUDA)')
+    ap.add_argument('--workers', type=int, default=None, help='CPU processes (default: all cores for >= 1500 images on CPU, else 1)')
     ap.add_argument('--overwrite', action='store_true', help='replace an existing dataset in OUT')
     ap.add_argument('--no-progress', action='store_true', help='no progress bar')
     a = ap.parse_args(argv)
     n = _parse_counts(a.n_per_class, a.splits)
     splits = None if isinstance(n, dict) else a.splits
     m = write_dataset(a.out, n, splits=splits, seed=a.seed, config=a.preset, device=a.device, overwrite=a.overwrite,
-                      batch_size=a.batch_size, progress=not a.no_progress)
+                      batch_size=a.batch_size, progress=not a.no_progress, workers=a.workers)
     r = m['run']
     print(f"darksub simulate: {sum(sum(c.values()) for c in m['counts'].values())} images in {a.out} "
           f"({r['images_written']} written{', resumed' if r['resumed'] else ''}, {r['seconds']:.1f} s, "
-          f"{r['images_per_second'] or 0:.0f} images/s on {r['device']}); manifest {Path(a.out)/'manifest.json'}")
+          f"{r['images_per_second'] or 0:.0f} images/s on {r['device']}, {r['workers']} process(es)); manifest {Path(a.out)/'manifest.json'}")
     return 0
 
-# %% ../nbs_lib/04_data.ipynb #68052689
+# %% ../nbs_lib/04_data.ipynb #4d209ed4
 def download_cli(argv: list[str] | None = None) -> int:
     "`darksub download OUT [--archive FILE] [--file-id ID] [--overwrite]`: fetch and extract the DeepLense Test I data."
     ap = argparse.ArgumentParser(prog='darksub download', description=download_deeplense.__doc__)
@@ -735,7 +769,7 @@ def download_cli(argv: list[str] | None = None) -> int:
     for issue in rep['issues']: print(f"  note: {issue}")
     return 0
 
-# %% ../nbs_lib/04_data.ipynb #75afe073
+# %% ../nbs_lib/04_data.ipynb #09f1e844
 def class_examples(root: str | os.PathLike,  # dataset folder (either layout)
                    split: str = 'train',  # split to draw from
                    n: int = 4,  # images per class
@@ -751,7 +785,7 @@ def class_examples(root: str | os.PathLike,  # dataset folder (either layout)
         out[c] = np.stack([load_npy(paths[k], allow_pickle=allow_pickle) for k in idx[:n]])
     return out
 
-# %% ../nbs_lib/04_data.ipynb #865cea9f
+# %% ../nbs_lib/04_data.ipynb #6b893070
 def plot_truth(axes,  # 4 matplotlib axes
                truth_by_class: dict[str, dict]):  # {class: truth dict of arrays} e.g. from load_truth
     "Truth distributions on 4 axes: source centre [arcsec], exposure time, subhalo masses [Msun], vortex half-length [arcsec] vs axion mass [eV]."
