@@ -145,7 +145,7 @@ def polar_unwrap(images, n_angles: int = 360, n_radii: int = 24, r_min_arcsec: f
     out = F.grid_sample(flat, grid, mode='bilinear', padding_mode='zeros', align_corners=True)
     return back(out.reshape(*lead, n_angles, n_radii))
 
-# %% ../nbs_lib/05_preprocess.ipynb #d297ed8f
+# %% ../nbs_lib/05_preprocess.ipynb #555d67f7
 def random_rotate_flip(images, generator: torch.Generator | None = None, any_angle: bool = True, p_flip: float = 0.5):
     "Rotate each image (..., H, W) about its centre by a random angle and mirror it with probability `p_flip`."
     t, back = _as_tensor(images)
@@ -155,8 +155,11 @@ def random_rotate_flip(images, generator: torch.Generator | None = None, any_ang
     ang = u * 2 * math.pi if any_angle else torch.floor(u * 4) * (math.pi / 2)
     flip = torch.rand(n, generator=generator) < p_flip
     if not any_angle:
-        k = torch.round(ang / (math.pi / 2)).long()
-        out = torch.stack([torch.rot90(im, int(kk), dims=(-2, -1)) for im, kk in zip(flat, k)])
+        k = torch.round(ang / (math.pi / 2)).long().to(flat.device)
+        out = flat.clone()
+        for kk in range(1, 4):                                                  # one batched rot90 per quarter turn
+            sel = k == kk
+            if sel.any(): out[sel] = torch.rot90(flat[sel], kk, dims=(-2, -1))
         out = torch.where(flip.to(out.device)[:, None, None, None], out.flip(-1), out)
         return back(out.reshape(t.shape))
     c, s = torch.cos(ang), torch.sin(ang)
