@@ -299,7 +299,7 @@ class LensDataset(Dataset):
         return (f"LensDataset({str(self.root)!r}, {self.split!r}: {len(self)} images {self.image_shape}, "
                 f"classes {self.classes}, {self.mode} ({self.nbytes / 2**20:.1f} MiB))")
 
-# %% ../nbs_lib/04_data.ipynb #2136d253
+# %% ../nbs_lib/04_data.ipynb #1c812548
 def _sim():
     "The simulator module (imported lazily, so reading data does not need it)."
     import darksub.simulate as sim
@@ -369,13 +369,17 @@ def _batch_job(out: str, split: str, kind: str, start: int, m: int, todo: list, 
     _write_batch(Path(out)/split/kind, Path(out)/'truth'/split/kind/f'{start:09d}.npz', start, images, truth, todo)
     return m, len(todo)
 
-def _cpu_count() -> int:
-    try: return len(os.sched_getaffinity(0))
-    except AttributeError: return os.cpu_count() or 1
+def _idle_cores() -> int:
+    "Cores available to this process minus the current load (1-minute average), at least 1."
+    try: n = len(os.sched_getaffinity(0))
+    except AttributeError: n = os.cpu_count() or 1
+    try: load = os.getloadavg()[0]
+    except (AttributeError, OSError): load = 0.
+    return max(1, n - int(round(load)))
 
 _MARKER = '.darksub_incomplete.json'
 
-# %% ../nbs_lib/04_data.ipynb #bdd1002c
+# %% ../nbs_lib/04_data.ipynb #3d668f4c
 def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to resume)
                   n_per_class: int | dict,  # images per class in every split, or {split: count}
                   splits: tuple | list | None = None,  # split names (default: the keys of n_per_class, else train, val, test)
@@ -386,7 +390,7 @@ def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to
                   batch_size: int | None = None,  # images simulated at once (default 256 on CPU, 2048 on CUDA)
                   reuse: bool = False,  # return the manifest of an existing complete dataset of the same parameters
                   progress: bool = True,  # show a tqdm progress bar
-                  workers: int | None = None) -> dict:  # CPU processes (default: all cores for >= 1500 images on CPU, else 1)
+                  workers: int | None = None) -> dict:  # CPU processes (default: the idle cores for >= 1500 images on CPU, else 1)
     "Simulate a dataset into `out_dir/{split}/{class}/{i}.npy` (resumable, atomic) and return its manifest."
     from tqdm import tqdm
     from darksub import __version__
@@ -453,8 +457,8 @@ def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to
     if need > free:
         raise DarksubError(f"{out} needs about {need / 2**30:.2f} GiB for the {n_todo} images still to write, "
                            f"but only {free / 2**30:.2f} GiB are free; free some space or choose another folder")
-    if workers is None:
-        workers = 1 if dev.type != 'cpu' or n_todo < 1500 else min(_cpu_count(), 8, len(tasks))
+    if workers is None:  # idle cores only: on a busy machine extra processes only add start-up time and contention
+        workers = 1 if dev.type != 'cpu' or n_todo < 1500 else max(1, min(_idle_cores(), 8, len(tasks)))
     workers = _check_count(workers, 'workers')
     bar = tqdm(total=total, initial=total - n_todo, desc=f"simulating {out.name}", unit='img', disable=not progress, smoothing=0.1)
     try:
@@ -710,7 +714,7 @@ def download_deeplense(dest: str | os.PathLike,  # folder to hold the archive an
         raise DarksubError(f"{archive} was extracted into {dest} but holds no dataset/{{train,val}} folders; expected the DeepLense Test I archive")
     return dest
 
-# %% ../nbs_lib/04_data.ipynb #80c4a8d2
+# %% ../nbs_lib/04_data.ipynb #e257e098
 def _parse_counts(items: list[str], splits: list[str] | None):
     "`N` (every split) or `split=N` items into write_dataset's n_per_class."
     if len(items) == 1 and '=' not in items[0]:
@@ -738,7 +742,7 @@ def simulate_cli(argv: list[str] | None = None) -> int:
     ap.add_argument('--device', default='cpu', help='cpu, cuda or auto (default cpu)')
     ap.add_argument('--splits', nargs='+', default=None, help='split names (default: train val test)')
     ap.add_argument('--batch-size', type=int, default=None, help='images simulated at once (default 256 on CPU, 2048 on CUDA)')
-    ap.add_argument('--workers', type=int, default=None, help='CPU processes (default: all cores for >= 1500 images on CPU, else 1)')
+    ap.add_argument('--workers', type=int, default=None, help='CPU processes (default: the idle cores, for >= 1500 images on CPU; else 1)')
     ap.add_argument('--overwrite', action='store_true', help='replace an existing dataset in OUT')
     ap.add_argument('--no-progress', action='store_true', help='no progress bar')
     a = ap.parse_args(argv)
