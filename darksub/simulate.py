@@ -127,18 +127,25 @@ def _uniform(k1, k2, stream: int, counter, dtype=torch.float32):
     if dtype == torch.float64: return (h.to(torch.float64) + 0.5) * 2.0**-32
     return ((h >> 8).to(dtype) + 0.5) * 2.0**-24
 
-# %% ../nbs_lib/03_simulate.ipynb #a72fcb11
+# %% ../nbs_lib/03_simulate.ipynb #6df7fb54
 _STREAM_NORMAL, _STREAM_POISSON = 16, 32  # pixel-noise streams (parameter streams are 1..15)
-_INV_STEPS, _PTRS_TRIES = 20, 1  # branch-free inversion steps and PTRS attempts before the clean-up loop
+_INV_STEPS = 24  # branch-free inversion steps before the clean-up loop (P(k > 24 | lam < 10) < 2e-5)
 
 def _poisson_inversion(lam, u, steps: int):
     "Poisson(lam) by CDF inversion over `steps` terms: (k, done); done is False where k > steps would be needed."
     p = torch.exp(-lam); F = p; k = torch.zeros_like(lam)
     for j in range(1, steps + 1):
-        k = k + (u > F).to(lam.dtype)
-        p = p * lam / j
+        k = torch.where(u > F, float(j), k)
+        p = p * (lam * (1.0 / j))
         F = F + p
     return k, u <= F
+
+def _lgamma64(x):
+    "log Gamma(x) for float64 x >= 1, vectorisable: shift by 8 (recurrence), then Stirling's series to 1/x^9 (|error| < 1e-13)."
+    prod = x * (x + 1) * (x + 2) * (x + 3) * (x + 4) * (x + 5) * (x + 6) * (x + 7)
+    z = x + 8; iz = 1 / z; iz2 = iz * iz
+    series = iz * (1 / 12 - iz2 * (1 / 360 - iz2 * (1 / 1260 - iz2 * (1 / 1680 - iz2 / 1188))))
+    return (z - 0.5) * torch.log(z) - z + 0.5 * math.log(2 * math.pi) + series - torch.log(prod)
 
 def _ptrs_attempt(lam, U, V):
     "One PTRS attempt for Poisson(lam), lam >= 10, from uniforms U, V: (candidate k, accepted)."
@@ -154,59 +161,65 @@ def _ptrs_attempt(lam, U, V):
     reject = (k < 0) | ((us < 0.013) & (V > us))
     k64, lam64 = torch.clamp(k, min=0).double(), lam.double()
     lhs = torch.log(V.double()) + torch.log(inv_alpha.double()) - torch.log(a.double() / (us.double() ** 2) + b.double())
-    slow = lhs <= -lam64 + k64 * torch.log(lam64) - torch.lgamma(k64 + 1)
+    slow = lhs <= -lam64 + k64 * torch.log(lam64) - _lgamma64(k64 + 1)
     return k, quick | (~reject & slow)
 
-def _poisson_fixed(lam, k1, k2, counter):
-    "Branch-free part of the exact Poisson draw: (counts, done) for every element (keys/counter broadcast)."
-    small = lam < 10
-    u = _uniform(k1, k2, _STREAM_POISSON, counter)
-    k_small, done_small = _poisson_inversion(torch.where(small, lam, torch.zeros_like(lam)), u, _INV_STEPS)
-    lam_big = torch.where(small, torch.full_like(lam, 10.), lam)
-    k_big, done_big = torch.zeros_like(lam), torch.zeros_like(small)
-    for a in range(_PTRS_TRIES):
-        kb, acc = _ptrs_attempt(lam_big, _uniform(k1, k2, _STREAM_POISSON + 1 + 2 * a, counter), _uniform(k1, k2, _STREAM_POISSON + 2 + 2 * a, counter))
-        k_big = torch.where(done_big, k_big, kb); done_big = done_big | acc
-    return torch.where(small, k_small, k_big), torch.where(small, done_small, done_big)
+def _poisson_small(lam, k1, k2, counter):
+    "Branch-free inversion for 0 < lam < 10 (element-wise keys and counters): (k, done)."
+    return _poisson_inversion(lam, _uniform(k1, k2, _STREAM_POISSON, counter), _INV_STEPS)
 
-def _poisson_finish(counts, done, lam, k1, k2, counter):
-    "Finish the elements not `done` by `_poisson_fixed` (few): full inversion (float64) or further PTRS attempts."
-    todo = (~done).nonzero(as_tuple=True)
-    if len(todo[0]) == 0: return counts
-    k1, k2, counter = (torch.broadcast_to(t, lam.shape)[todo] for t in (k1, k2, counter))
-    lam_t = lam[todo]; out = torch.zeros_like(lam_t)
-    small = lam_t < 10
-    if small.any():  # inversion with the same uniform, in float64, until the CDF passes u
-        l, u = lam_t[small].double(), _uniform(k1[small], k2[small], _STREAM_POISSON, counter[small]).double()
-        p = torch.exp(-l); F = p.clone(); k = torch.zeros_like(l); j = 0
-        while bool((u > F).any()):
-            j += 1; k = k + (u > F).double(); p = p * l / j; F = F + p
-            if j > 10_000: break  # unreachable for lam < 10 in float64
-        out[small] = k.to(out.dtype)
-    big = ~small
-    if big.any():
-        l, c1, c2, cc = lam_t[big], k1[big], k2[big], counter[big]
-        res, open_, a = torch.zeros_like(l), torch.arange(len(l), device=l.device), _PTRS_TRIES
-        while len(open_):  # attempt a of each pixel still open uses its own counters: order-independent
-            kb, acc = _ptrs_attempt(l[open_], _uniform(c1[open_], c2[open_], _STREAM_POISSON + 1 + 2 * a, cc[open_]),
-                                    _uniform(c1[open_], c2[open_], _STREAM_POISSON + 2 + 2 * a, cc[open_]))
-            res[open_[acc]] = kb[acc]; open_ = open_[~acc]; a += 1
-        out[big] = res
-    counts = counts.clone(); counts[todo] = out
-    return counts
+def _poisson_big(lam, k1, k2, counter, attempt):
+    "PTRS attempt number `attempt` (an int64 tensor) for lam >= 10, with that attempt's own counters: (k, accepted)."
+    s = _STREAM_POISSON + 1 + 2 * attempt
+    return _ptrs_attempt(lam, _uniform(k1, k2, s, counter), _uniform(k1, k2, s + 1, counter))
+
+def _finish_small(lam, k1, k2, counter):
+    "Inversion in float64 until the CDF passes u (the same u as `_poisson_small`), for its unfinished elements."
+    l, u = lam.double(), _uniform(k1, k2, _STREAM_POISSON, counter).double()
+    p = torch.exp(-l); F = p.clone(); k = torch.zeros_like(l); j = 0
+    while bool((u > F).any()) and j < 10_000:  # float64 CDF reaches u long before the cap for lam < 10
+        j += 1; k = k + (u > F).double(); p = p * l / j; F = F + p
+    return k.to(lam.dtype)
+
+def _pad256(idx: torch.Tensor) -> torch.Tensor:
+    "Index list padded (with its first entry) to a multiple of 256, so every element takes the same vectorised path."
+    m = len(idx); mp = -(-m // 256) * 256
+    return idx if mp == m else torch.cat([idx, idx[:1].expand(mp - m)])
+
+def _poisson_draw(lam, k1, k2, counter, compiled: bool = False):
+    """Exact Poisson counts for means `lam` (B, P) with keys (B, 1) and counters (1, P). The pixels with lam > 0 are
+    gathered into two flat lists: lam < 10 by branch-free inversion (the rare unfinished ones continue in float64);
+    lam >= 10 by PTRS, one attempt at a time over the pixels still open (attempt a always uses its own counters)."""
+    B, P = lam.shape
+    flat = lam.reshape(-1)
+    counts = torch.zeros_like(flat)
+    small_fn, big_fn = (_compiled(_poisson_small, True), _compiled(_poisson_big, True)) if compiled else (_poisson_small, _poisson_big)
+    f = ((flat > 0) & (flat < 10)).nonzero().squeeze(1)
+    if len(f):
+        g = _pad256(f); b, c = g // P, g % P
+        k, done = small_fn(flat[g], k1.reshape(-1)[b], k2.reshape(-1)[b], c)
+        k, done = k[:len(f)], done[:len(f)]
+        todo = (~done).nonzero().squeeze(1)
+        if len(todo): k = k.clone(); t = f[todo]; k[todo] = _finish_small(flat[t], k1.reshape(-1)[t // P], k2.reshape(-1)[t // P], t % P)
+        counts[f] = k
+    f = (flat >= 10).nonzero().squeeze(1)
+    a = 0
+    while len(f):
+        g = _pad256(f); b = g // P
+        k, acc = big_fn(flat[g], k1.reshape(-1)[b], k2.reshape(-1)[b], g % P, torch.tensor(a, device=lam.device))
+        k, acc = k[:len(f)], acc[:len(f)]
+        counts[f[acc]] = k[acc]; f = f[~acc]; a += 1
+    return counts.reshape(B, P)
 
 def poisson_sample(lam: torch.Tensor,  # non-negative means, (B, ...)
                    seed: int = 0, kind: str = 'no', index=None) -> torch.Tensor:
     "Exact Poisson draws (float) for a batch of mean maps, reproducible per (seed, kind, image index, element)."
     index = torch.arange(lam.shape[0], device=lam.device) if index is None else torch.as_tensor(index, device=lam.device)
     k1, k2 = _image_keys(seed, kind, index)
-    shp = (-1,) + (1,) * (lam.ndim - 1)
-    k1, k2 = k1.reshape(shp), k2.reshape(shp)
-    counter = torch.arange(lam[0].numel(), device=lam.device).reshape(lam.shape[1:])[None]
-    counts, done = _poisson_fixed(lam, k1, k2, counter)
-    return _poisson_finish(counts, done, lam, k1, k2, counter)
+    counter = torch.arange(lam[0].numel(), device=lam.device)[None]
+    return _poisson_draw(lam.reshape(lam.shape[0], -1), k1[:, None], k2[:, None], counter).reshape(lam.shape)
 
-# %% ../nbs_lib/03_simulate.ipynb #1c2ea1f8
+# %% ../nbs_lib/03_simulate.ipynb #69377648
 def draw_parameters(kind: str, n: int, seed: int = 0, config: SimConfig | None = None, start: int = 0) -> dict:
     "Per-image truth parameters (float64 CPU tensors, leading dim n) of images start..start+n-1."
     cfg = config or SimConfig()
@@ -234,7 +247,7 @@ def draw_parameters(kind: str, n: int, seed: int = 0, config: SimConfig | None =
         out['vortex_angle'] = 2 * math.pi * U(7)[:, 0]
     return out
 
-# %% ../nbs_lib/03_simulate.ipynb #a06bee58
+# %% ../nbs_lib/03_simulate.ipynb #f940a60e
 _CACHE: dict = {}
 
 def _static_fields(cfg: SimConfig, device: torch.device, dtype=torch.float32) -> dict:
@@ -275,7 +288,7 @@ def _render_model(st: dict, cfg: SimConfig, th2, cx, cy, src_x, src_y):
     return out * cfg.pixel_scale ** 2
 
 def _render_noisy(st: dict, cfg: SimConfig, model, texp, k1, k2):
-    "Expected counts lam (B, P) and the branch-free Poisson draw (counts, done) of the noisy image."
+    "Mean counts lam (B, P) of the final Poisson draw: exposure times (model + photon noise + background), clipped at 0."
     B, n, P = model.shape[0], st['n'], st['P']
     m = torch.zeros(B, P, dtype=model.dtype, device=model.device); m[:, :n * n] = model.reshape(B, -1)
     t = texp[:, None]
@@ -286,12 +299,9 @@ def _render_noisy(st: dict, cfg: SimConfig, model, texp, k1, k2):
     z = torch.cat([rad * torch.cos(ang), rad * torch.sin(ang)], 1)
     var = m.abs() / t + cfg.background_rms ** 2 if cfg.poisson_noise == 'gaussian' else torch.full_like(m, cfg.background_rms ** 2)
     lam = t * (m + torch.sqrt(var) * z)
-    lam = torch.clamp(lam, min=0)
-    if not cfg.final_poisson: return lam, lam, torch.ones_like(lam, dtype=torch.bool)
-    counts, done = _poisson_fixed(lam, k1, k2, ctr[None])
-    return lam, counts, done
+    return torch.clamp(lam, min=0)
 
-# %% ../nbs_lib/03_simulate.ipynb #a28b0cb7
+# %% ../nbs_lib/03_simulate.ipynb #343c6c41
 def _point_masses(kind: str, truth: dict, cfg: SimConfig):
     "Squared Einstein radii [arcsec^2] and positions [arcsec] (B, K) float64 of the substructure, or Nones."
     ez = lambda m: einstein_radius(m, cfg.z_lens, cfg.z_source, cfg.distance_convention, cfg.H0, cfg.Om0)
@@ -311,9 +321,9 @@ def _backend(name: str | None, device: torch.device) -> str:
 
 _COMPILED: dict = {}
 
-def _compiled(fn):
-    "torch.compile'd version of `fn` (static shapes), built once per process."
-    if fn not in _COMPILED: _COMPILED[fn] = torch.compile(fn, dynamic=False)
+def _compiled(fn, dynamic: bool = False):
+    "torch.compile'd version of `fn` (static shapes unless `dynamic`), built once per process."
+    if fn not in _COMPILED: _COMPILED[fn] = torch.compile(fn, dynamic=dynamic)
     return _COMPILED[fn]
 
 def _chunk_size(device: torch.device, backend: str) -> int:
@@ -333,7 +343,7 @@ def _run_chunks(fn, starts: list, device: torch.device, compiled: bool = False):
     finally:
         if single: torch.set_num_threads(prev)
 
-# %% ../nbs_lib/03_simulate.ipynb #c050eed7
+# %% ../nbs_lib/03_simulate.ipynb #dd61849f
 def simulate_lenses(kind: str,  # 'no', 'sphere' or 'vort'
                     n: int,  # number of images
                     seed: int = 0,  # non-negative integer
@@ -364,8 +374,8 @@ def simulate_lenses(kind: str,  # 'no', 'sphere' or 'vort'
             pad = lambda t: None if t is None else torch.cat([t, t[-1:].expand(C - b, *t.shape[1:])])
             args, k1, k2 = [pad(a) for a in args], pad(k1), pad(k2)
         model = model_fn(st, cfg, *args[:5])
-        lam, counts, done = noise_fn(st, cfg, model, args[5], k1, k2)
-        if cfg.final_poisson: counts = _poisson_finish(counts, done, lam, k1, k2, st['counter'][None])
+        lam = noise_fn(st, cfg, model, args[5], k1, k2)
+        counts = _poisson_draw(lam, k1, k2, st['counter'][None], compiled=backend == 'compile') if cfg.final_poisson else lam
         img = counts[:b, :nn_ * nn_]
         if cfg.normalize == 'minmax':
             lo, hi = img.amin(1, keepdim=True), img.amax(1, keepdim=True)
@@ -377,7 +387,7 @@ def simulate_lenses(kind: str,  # 'no', 'sphere' or 'vort'
     truth = {k: v.to(device=dev, dtype=torch.float32) for k, v in truth64.items()}
     return images, truth
 
-# %% ../nbs_lib/03_simulate.ipynb #be0a0573
+# %% ../nbs_lib/03_simulate.ipynb #c9dffeb5
 def _require_lenstronomy():
     try:
         import lenstronomy  # noqa: F401
@@ -434,7 +444,7 @@ def lenstronomy_lenses(kind: str, truth: dict, config: SimConfig | None = None, 
     finally: np.random.set_state(state)
     return torch.from_numpy(out)
 
-# %% ../nbs_lib/03_simulate.ipynb #bc26594b
+# %% ../nbs_lib/03_simulate.ipynb #8b59073b
 def noiseless_lenses(kind: str, n: int, seed: int = 0, config: SimConfig | str | None = None, device='cpu', start: int = 0):
     "Noiseless PSF-convolved images (n, 1, H, W) float32 [flux / pixel] of the lenses `simulate_lenses` draws, and their truth."
     cfg = get_preset(config) if isinstance(config, str) else (config or SimConfig())
@@ -446,7 +456,7 @@ def noiseless_lenses(kind: str, n: int, seed: int = 0, config: SimConfig | str |
     img = _render_model(st, cfg, to(th2), to(cx), to(cy), to(tr['source_x']), to(tr['source_y']))
     return img[:, None], {k: v.to(device=dev, dtype=torch.float32) for k, v in tr.items()}
 
-# %% ../nbs_lib/03_simulate.ipynb #5b7464e0
+# %% ../nbs_lib/03_simulate.ipynb #2f0886d7
 def lenstronomy_parameters(kind: str, n: int, seed: int = 0, config: SimConfig | None = None) -> dict:
     "Truth parameters drawn as DeepLenseSim does (NumPy generator), as float64 arrays with leading dim n."
     cfg = config or SimConfig(); rng = np.random.default_rng(seed)
@@ -463,7 +473,7 @@ def lenstronomy_parameters(kind: str, n: int, seed: int = 0, config: SimConfig |
         out['vortex_angle'] = 2 * np.pi * rng.random(n)
     return out
 
-# %% ../nbs_lib/03_simulate.ipynb #affd7546
+# %% ../nbs_lib/03_simulate.ipynb #d87571ac
 def two_sample_auc(a: torch.Tensor, b: torch.Tensor,  # two samples of images (n, 1, H, W)
                    pool: int = 5, folds: int = 5, seed: int = 0) -> float:
     "Cross-validated ROC AUC of a logistic regression telling sample `a` from sample `b` (0.5: indistinguishable)."
@@ -477,7 +487,7 @@ def two_sample_auc(a: torch.Tensor, b: torch.Tensor,  # two samples of images (n
     cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
     return float(np.mean(cross_val_score(clf, X, y, cv=cv, scoring='roc_auc')))
 
-# %% ../nbs_lib/03_simulate.ipynb #ccf2cc5a
+# %% ../nbs_lib/03_simulate.ipynb #13f41c73
 def _timed_darksub(n_per: int, seed: int, cfg: SimConfig, dev, backend: str) -> float:
     t0 = time.perf_counter()
     for kind in CLASSES: simulate_lenses(kind, n_per, seed=seed, config=cfg, device=dev, backend=backend)
