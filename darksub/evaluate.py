@@ -544,12 +544,13 @@ def evaluate_cli(argv: list[str] | None = None) -> int:
     print(json.dumps(m))
     return 0
 
-# %% ../nbs_lib/09_evaluate.ipynb #8f2ca8b5
+# %% ../nbs_lib/09_evaluate.ipynb #3da0cb0f
 def find_npy(paths) -> list[Path]:
-    "The .npy files named by `paths` (files, or folders searched recursively), sorted within each folder, without duplicates."
+    "The .npy files named by `paths` (files, or folders searched recursively, in natural order: 2.npy before 10.npy), without duplicates."
+    natural = lambda f: [int(t) if t.isdigit() else t for t in re.split(r'(\d+)', f.with_suffix('').as_posix())]
     out, seen = [], set()
     for p in map(Path, paths):
-        if p.is_dir(): found = sorted(p.rglob('*.npy'))
+        if p.is_dir(): found = sorted(p.rglob('*.npy'), key=natural)
         elif p.is_file():
             if p.suffix.lower() != '.npy': raise DarksubError(f"{p} is not a .npy file: expected .npy images or folders of them")
             found = [p]
