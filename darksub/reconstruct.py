@@ -345,7 +345,7 @@ def initial_guess(images, # (B, 1, H, W) or (B, H, W)
         out['R_sersic'][:, s] = 0.3; out['n_sersic'][:, s] = 1.5
     return out
 
-# %% ../nbs_lib/10_reconstruct.ipynb #83c7b67e
+# %% ../nbs_lib/10_reconstruct.ipynb #62eeeb9b
 def fit_lens(images, # (B, 1, H, W) or (B, H, W) images (any normalisation: amplitude and offset are fitted)
              steps: int = 300, # Adam steps (all starts together, on 2x2-binned pixels)
              lbfgs_steps: int = 40, # L-BFGS iterations on the best start, full resolution, noise-weighted
@@ -411,21 +411,46 @@ def _fit_chunk(d, g, steps, lbfgs_steps, lr, pixel_scale, psf_fwhm, fit_half_wid
     lo = (H - n_fit) // 2
     dc = d[:, lo:lo + n_fit, lo:lo + n_fit]
     u = _encode({k: v.reshape(-1) for k, v in g.items()}, d.dtype, d.device)
-    if steps > 0:  # Adam on 2x2-binned pixels, all starts side by side
+    t0 = time.process_time()
+    if steps > 0:  # Adam on 2x2-binned pixels, all starts side by side; successive halving of the starts
         nb = n_fit // 2
-        coarse = F.avg_pool2d(dc[:, None, :2 * nb, :2 * nb], 2)[:, 0].repeat_interleave(S, 0)
+        coarse = F.avg_pool2d(dc[:, None, :2 * nb, :2 * nb], 2)[:, 0]
         render = _Renderer(nb, 2 * pixel_scale, psf_fwhm, d.device)
-        render.x, render.y = render.x + (pixel_scale / 2 if n_fit % 2 else 0), render.y + (pixel_scale / 2 if n_fit % 2 else 0)
-        u.requires_grad_(True)
+        shift = pixel_scale / 2 if n_fit % 2 else 0.
+        render.x, render.y = render.x + shift, render.y + shift
+        u = u.view(B, S, -1)
+        rounds = [r for r in (S, (S + 1) // 2, 1)]
+        cuts = [0, steps // 4, steps // 2, steps] if S > 1 else [0, steps]
+        rounds = rounds if S > 1 else [1]
+        u = u.clone().requires_grad_(True)
         opt = torch.optim.Adam([u], lr=lr)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
-        for _ in range(steps):
-            opt.zero_grad(set_to_none=True)
-            loss = _chi2(render, u, coarse)[0]
-            torch.nan_to_num(loss, nan=0., posinf=0.).sum().backward()
-            u.grad = torch.nan_to_num(u.grad)
-            opt.step(); sched.step()
-        u = u.detach()
+        for r_i, keep in enumerate(rounds):
+            if r_i > 0:  # keep the `keep` best starts of each image, with their Adam state
+                with torch.no_grad():
+                    loss = _chi2(render, u.detach().reshape(-1, u.shape[-1]), coarse.repeat_interleave(u.shape[1], 0))[0]
+                    order = torch.nan_to_num(loss, nan=float('inf')).view(B, -1).argsort(1)[:, :keep]
+                    idx = torch.arange(B, device=d.device)[:, None]
+                    state = opt.state[u]
+                    u = u.detach()[idx, order].clone().requires_grad_(True)
+                    new_opt = torch.optim.Adam([u], lr=lr)
+                    new_opt.state[u] = {'step': state['step'], 'exp_avg': state['exp_avg'][idx, order].clone(),
+                                        'exp_avg_sq': state['exp_avg_sq'][idx, order].clone()}
+                    sched_state = sched.state_dict()
+                    opt = new_opt
+                    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
+                    sched.load_state_dict(sched_state)
+            cS = u.shape[1]
+            target = coarse.repeat_interleave(cS, 0)
+            for _ in range(cuts[r_i], cuts[r_i + 1]):
+                opt.zero_grad(set_to_none=True)
+                loss = _chi2(render, u.view(B * cS, -1), target)[0]
+                torch.nan_to_num(loss, nan=0., posinf=0.).sum().backward()
+                u.grad = torch.nan_to_num(u.grad)
+                opt.step(); sched.step()
+        u = u.detach().reshape(B * u.shape[1], -1)
+        S = u.shape[0] // B
+    t1 = time.process_time()
     render = _Renderer(n_fit, pixel_scale, psf_fwhm, d.device)
     with torch.no_grad():
         loss = _chi2(render, u, dc.repeat_interleave(S, 0))[0]
@@ -456,7 +481,8 @@ def _fit_chunk(d, g, steps, lbfgs_steps, lr, pixel_scale, psf_fwhm, fit_half_wid
         resid = (d - model) / sigma
         p = _decode(ub)
     out = {k: _np(v).astype(np.float64) for k, v in p.items()}
-    out.update(amp=_np(a).astype(np.float64), offset=_np(c).astype(np.float64), start=_np(best),
+    out.update(amp=_np(a).astype(np.float64), offset=_np(c).astype(np.float64),
+               cpu_seconds_adam=np.full(B, (t1 - t0) / B), cpu_seconds_lbfgs=np.full(B, (time.process_time() - t1) / B),
                chi2_red=_np((resid**2).sum((-2, -1)) / (resid[0].numel() - 15)).astype(np.float64),
                model=_np(model).astype(np.float32), sigma=_np(sigma).astype(np.float32), residual=_np(resid).astype(np.float32))
     return out
