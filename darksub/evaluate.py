@@ -52,7 +52,7 @@ def _split_batch(batch):
         return batch[0], (batch[1] if len(batch) > 1 else None)
     return batch, None
 
-# %% ../nbs_lib/09_evaluate.ipynb #8451dc7b
+# %% ../nbs_lib/09_evaluate.ipynb #df16c651
 def predict_proba(model: nn.Module,  # classifier returning logits (B, C)
                   data,  # images: tensor/array (N, C, H, W), a Dataset of (image, label) or images, or a DataLoader
                   device: str | torch.device = 'cpu',  # 'auto', 'cpu', 'cuda[:N]'
@@ -62,13 +62,14 @@ def predict_proba(model: nn.Module,  # classifier returning logits (B, C)
                   num_workers: int = 0,  # DataLoader workers when `data` is not a DataLoader
                   return_labels: bool = False,  # also return the labels carried by the batches (None when absent)
                   ) -> np.ndarray:
-    "Softmax class probabilities (N, C) of `model` on `data`, in eval mode without gradients (channels_last and AMP on CUDA)."
+    "Softmax class probabilities (N, C) of `model` on `data`, in eval mode without gradients (channels_last and bf16/fp16 autocast on CUDA)."
     dev = resolve_device(device)
     loader = _as_loader(data, batch_size, num_workers)
     was_training = model.training
     model.eval().to(dev)
     cuda = dev.type == 'cuda'
     if cuda: model.to(memory_format=torch.channels_last)
+    amp_dtype = torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else torch.float16
     probs, labels = [], []
     try:
         with torch.inference_mode():
@@ -80,7 +81,7 @@ def predict_proba(model: nn.Module,  # classifier returning logits (B, C)
                 for v in views:
                     if preprocess is not None: v = preprocess(v)
                     if cuda and v.ndim == 4: v = v.contiguous(memory_format=torch.channels_last)
-                    with torch.autocast(device_type='cuda', dtype=torch.float16, enabled=cuda):
+                    with torch.autocast(device_type='cuda', dtype=amp_dtype, enabled=cuda):
                         logits = model(v)
                     total = total + logits.float().softmax(dim=-1)
                 probs.append((total / len(views)).cpu())
@@ -369,11 +370,13 @@ def format_results_table(rows,  # dicts with a 'model' key, or a mapping model n
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
-# %% ../nbs_lib/09_evaluate.ipynb #f55c399c
+# %% ../nbs_lib/09_evaluate.ipynb #81847478
 def write_results_table(readme_path: str | os.PathLike,  # the README.md to update in place (atomically)
                         rows,  # dicts with a 'model' key, or a mapping model name -> dict
                         section: str = 'models',  # marker name: <!-- results:SECTION:start/end -->
-                        columns=RESULT_COLUMNS) -> str:
+                        columns=RESULT_COLUMNS,
+                        note: str | None = None,  # one line printed above the table (None: keep the existing one)
+                        ) -> str:
     "Insert or replace the rows of `rows` (keyed by model name) in the marked results table of `readme_path`; returns the table."
     path = Path(readme_path)
     if not path.exists(): raise DarksubError(f"{path} not found: expected the repository README.md")
@@ -384,9 +387,10 @@ def write_results_table(readme_path: str | os.PathLike,  # the README.md to upda
     if start in text and end in text and text.index(start) < text.index(end):
         i, j = text.index(start) + len(start), text.index(end)
         old = [l for l in text[i:j].splitlines() if l.strip().startswith('|')][2:]  # skip header and rule
+        old_note = ' '.join(l.strip() for l in text[i:j].splitlines() if l.strip() and not l.strip().startswith('|'))
         before, after = text[:i], text[j:]
     else:
-        old = []
+        old, old_note = [], ''
         m = re.search(r'^## Results[ \t]*$', text, flags=re.M)
         if m:
             nxt = re.search(r'^## (?!#)', text[m.end():], flags=re.M)
@@ -403,6 +407,8 @@ def write_results_table(readme_path: str | os.PathLike,  # the README.md to upda
         table[line.strip('|').split('|')[0].strip()] = line
     lines = ['| ' + ' | '.join(headers) + ' |', '|' + '|'.join(['---'] * len(headers)) + '|'] + list(table.values())
     block = '\n'.join(lines)
+    note = (old_note if note is None else ' '.join(note.split())).strip()
+    if note: block = note + '\n\n' + block
     with atomic_path(path, overwrite=True) as tmp:
         tmp.write_text(before + '\n' + block + '\n' + after)
     return block
