@@ -479,7 +479,7 @@ def input_size(meta: dict):
     if isinstance(cfg, Mapping) and 'img_size' in cfg: return cfg['img_size']
     return meta.get('img_size')
 
-# %% ../nbs_lib/09_evaluate.ipynb #7be6ba0c
+# %% ../nbs_lib/09_evaluate.ipynb #bf776f94
 def load_for_inference(checkpoint: str | os.PathLike, device: str | torch.device = 'auto'):
     "Model, metadata, per-image size transform and batch preprocessing of a checkpoint path, run folder or shipped model name."
     from darksub.train import load_checkpoint
@@ -488,7 +488,11 @@ def load_for_inference(checkpoint: str | os.PathLike, device: str | torch.device
     if not meta.get('classes'): raise DarksubError(f"checkpoint {checkpoint} does not record its class names")
     return model, meta, _fit_size(input_size(meta)), make_preprocess(meta.get('preprocess') or 'none')
 
-# %% ../nbs_lib/09_evaluate.ipynb #c5f7db7d
+def _outer_tta(model, tta: bool) -> bool:
+    "Whether `predict_proba` must average over views itself: not when the model already averages its probabilities over D4 in eval mode (same result, 8x cheaper)."
+    return bool(tta) and not getattr(model, 'tta', False) is True
+
+# %% ../nbs_lib/09_evaluate.ipynb #7ebb4342
 def _json_clean(o):
     "Replace NaN/inf by None and numpy values by plain Python ones, recursively (strict JSON)."
     if isinstance(o, dict): return {str(k): _json_clean(v) for k, v in o.items()}
@@ -517,14 +521,14 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike,  # checkpoint path or shi
         raise DarksubError(f"{data_dir}/{split} has class folder(s) {', '.join(missing)} that the checkpoint does not know "
                            f"(it predicts {', '.join(classes)})")
     t0 = time.perf_counter()
-    probs, labels = predict_proba(model, ds, device=device, batch_size=batch_size, tta=tta, preprocess=pre,
+    probs, labels = predict_proba(model, ds, device=device, batch_size=batch_size, tta=_outer_tta(model, tta), preprocess=pre,
                                   num_workers=num_workers, return_labels=True)
     seconds = time.perf_counter() - t0
     labels = np.array([classes.index(ds_classes[i]) for i in labels], np.int64)  # dataset order -> checkpoint order
     m = classification_metrics(labels, probs, classes, n_boot=n_boot, seed=seed)
     m.update({'checkpoint': str(checkpoint), 'model': meta.get('model'), 'data_dir': str(data_dir), 'split': split,
               'tta': bool(tta), 'device': str(resolve_device(device)),
-              'inference_images_per_s': len(labels) * (8 if tta else 1) / max(seconds, 1e-9)})
+              'inference_images_per_s': len(labels) / max(seconds, 1e-9)})
     return m, probs, labels
 
 # %% ../nbs_lib/09_evaluate.ipynb #9dfd624a
@@ -568,7 +572,7 @@ def find_npy(paths) -> list[Path]:
     if not out: raise DarksubError("no input images given")
     return out
 
-# %% ../nbs_lib/09_evaluate.ipynb #f0a2b47f
+# %% ../nbs_lib/09_evaluate.ipynb #41deb91f
 def predict_files(checkpoint: str | os.PathLike, paths, device: str | torch.device = 'auto', tta: bool = False,
                   batch_size: int = 128, allow_pickle: bool = False) -> tuple[list[dict], list[str]]:
     "Rows {'path', 'pred', 'p_<class>'..., 'label'?} for every .npy image under `paths`, and the CSV column names."
@@ -577,7 +581,7 @@ def predict_files(checkpoint: str | os.PathLike, paths, device: str | torch.devi
     model, meta, fit, pre = load_for_inference(checkpoint, device)
     classes = [str(c) for c in meta['classes']]
     ds = _NpyFiles(files, lambda f: fit(torch.as_tensor(load_npy(f, allow_pickle=allow_pickle))))
-    probs = predict_proba(model, ds, device=device, batch_size=batch_size, tta=tta, preprocess=pre)
+    probs = predict_proba(model, ds, device=device, batch_size=batch_size, tta=_outer_tta(model, tta), preprocess=pre)
     labels = [f.parent.name if f.parent.name in classes else '' for f in files]
     columns = ['path', 'pred'] + [f'p_{c}' for c in classes] + (['label'] if any(labels) else [])
     rows = []
