@@ -18,14 +18,16 @@ __all__ = ['SPLITS', 'DEEPLENSE_TEST_I_ID', 'load_npy', 'scan_dataset', 'split_s
            'derive_seed', 'write_dataset', 'load_truth', 'SimulatedLensStream', 'safe_extract', 'download_deeplense',
            'simulate_cli', 'download_cli', 'class_examples', 'plot_truth']
 
-# %% ../nbs_lib/04_data.ipynb #41fdbe86
+# %% ../nbs_lib/04_data.ipynb #64167d41
 _NPY_MAGIC = b'\x93NUMPY'
 _PICKLE_WARNING = ("it holds a pickled object array, and unpickling can execute arbitrary code stored in the file. "
                    "If you trust its source (e.g. the original DeepLense Model I files, object arrays [image, axion_mass]), "
                    "pass allow_pickle=True (CLI: --allow-pickle); otherwise re-save the images as plain float arrays")
 
-def _read_npy_header(path: Path) -> tuple[tuple, np.dtype, int]:
-    "Shape, dtype and data offset of a .npy file from its header alone; DarksubError when it is not a complete .npy file."
+def _read_npy(path: Path, read_data: bool = False):
+    """(shape, dtype, data) of a .npy file: the header is parsed and checked against the file size, and with `read_data`
+    the array of a plain (not object) dtype is read in the same open; DarksubError when it is not a complete .npy file."""
+    data = None
     try:
         with open(path, 'rb') as f:
             if f.read(6) != _NPY_MAGIC:
@@ -33,21 +35,22 @@ def _read_npy_header(path: Path) -> tuple[tuple, np.dtype, int]:
                                    f"expected an array saved with numpy.save")
             f.seek(0)
             version = np.lib.format.read_magic(f)
-            if version == (1, 0): shape, _, dtype = np.lib.format.read_array_header_1_0(f)
-            elif version == (2, 0): shape, _, dtype = np.lib.format.read_array_header_2_0(f)
-            else: shape, _, dtype = np.lib.format._read_array_header(f, version)
-            offset = f.tell()
+            if version == (1, 0): shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0): shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+            else: shape, fortran, dtype = np.lib.format._read_array_header(f, version)
+            if not dtype.hasobject:
+                offset, nbytes = f.tell(), int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+                size = os.fstat(f.fileno()).st_size
+                if size < offset + nbytes:
+                    raise DarksubError(f"{path} is truncated: {size} bytes, but its header announces a {dtype} array of shape "
+                                       f"{tuple(shape)} ({offset + nbytes} bytes)")
+                if read_data:
+                    data = np.frombuffer(f.read(nbytes), dtype=dtype).reshape(shape, order='F' if fortran else 'C')
     except DarksubError: raise
     except FileNotFoundError: raise DarksubError(f"{path} does not exist") from None
     except (ValueError, OSError, EOFError, SyntaxError) as e:
         raise DarksubError(f"{path} is corrupt or truncated: its .npy header cannot be read ({e})") from None
-    if not dtype.hasobject:
-        expected = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-        size = path.stat().st_size
-        if size < expected:
-            raise DarksubError(f"{path} is truncated: {size} bytes, but its header announces a {dtype} array of shape "
-                               f"{tuple(shape)} ({expected} bytes)")
-    return tuple(shape), dtype, offset
+    return tuple(shape), dtype, data
 
 def _check_layout(shape: tuple, dtype: np.dtype, path) -> tuple[int, int]:
     "The image size (H, W) of an array of this shape and dtype; DarksubError when it is not one single-channel image."
@@ -85,28 +88,28 @@ def _unpack_pickled(obj, path):
         except (TypeError, ValueError): raise DarksubError(f"{path}: the image inside the object array is not numeric") from None
     return image, (masses[0] if masses else None)
 
-# %% ../nbs_lib/04_data.ipynb #7eca6c18
+# %% ../nbs_lib/04_data.ipynb #a163ebfd
 def load_npy(path: str | os.PathLike,  # a .npy file holding one image
              allow_pickle: bool = False,  # load pickled object arrays (runs code from the file: trusted files only)
              return_mass: bool = False,  # also return the axion mass of a Model I object array (None when absent)
              mmap: bool = False):  # memory-map a plain array instead of reading it (the result is a fresh float32 copy)
     "One image from a `.npy` file as a validated `(1, H, W)` float32 array; DarksubError naming the file otherwise."
     path = Path(path)
-    shape, dtype, _ = _read_npy_header(path)
+    shape, dtype, arr = _read_npy(path, read_data=not mmap)
     mass = None
     if dtype.hasobject:
         if not allow_pickle: raise DarksubError(f"refusing to load {path}: {_PICKLE_WARNING}")
         try: obj = np.load(path, allow_pickle=True)
         except Exception as e: raise DarksubError(f"{path}: cannot unpickle the object array ({type(e).__name__}: {e})") from None
         arr, mass = _unpack_pickled(obj, path)
-    else:
-        try: arr = np.load(path, allow_pickle=False, mmap_mode='r' if mmap else None)
+    elif mmap:
+        try: arr = np.load(path, allow_pickle=False, mmap_mode='r')
         except (ValueError, OSError, EOFError) as e:
             raise DarksubError(f"{path} is corrupt or truncated: {e}") from None
     img = _check_image(arr, path)
     return (img, mass) if return_mass else img
 
-# %% ../nbs_lib/04_data.ipynb #04d83808
+# %% ../nbs_lib/04_data.ipynb #3b6affe5
 SPLITS = ('train', 'val', 'test')  # the split folders darksub writes and looks for
 
 def _natural_key(p: Path):
@@ -134,7 +137,7 @@ class _Scan:
 
 def _image_hw(path: Path, allow_pickle: bool) -> tuple[int, int]:
     "Image size (H, W) of a .npy file from its header (pickled files are loaded, when allowed)."
-    shape, dtype, _ = _read_npy_header(path)
+    shape, dtype, _ = _read_npy(path)
     if dtype.hasobject:
         if not allow_pickle: raise DarksubError(f"refusing to load {path}: {_PICKLE_WARNING}")
         return load_npy(path, allow_pickle=True).shape[1:]
@@ -162,7 +165,7 @@ def _scan(root, split: str, classes=None, allow_pickle: bool = False, check_head
     for label, c in enumerate(expected):
         entries = [p for p in (split_dir/c).iterdir() if not p.is_dir()]
         files = sorted((p for p in entries if p.suffix == '.npy' and not p.name.startswith('.')), key=_natural_key)
-        strays += [p for p in entries if p not in files]
+        strays += [p for p in entries if not (p.suffix == '.npy' and not p.name.startswith('.'))]
         if not files: raise DarksubError(f"class folder {split_dir/c} holds no .npy files; expected one image per .npy file")
         paths += files; labels += [label] * len(files)
     if strays:
