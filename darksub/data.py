@@ -518,7 +518,7 @@ def load_truth(root: str | os.PathLike,  # dataset folder written by write_datas
     parts = [dict(np.load(f, allow_pickle=False)) for f in files]
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
-# %% ../nbs_lib/04_data.ipynb #44c1ab8e
+# %% ../nbs_lib/04_data.ipynb #f77dd5f7
 def _splitmix64(x: np.ndarray) -> np.ndarray:
     "A fast, well-mixed 64-bit hash of uint64 values (SplitMix64 finaliser)."
     x = x.astype(np.uint64)
@@ -590,6 +590,9 @@ class SimulatedLensStream(IterableDataset):
         return rank * W + w, world * W
 
     def __iter__(self):
+        if self.device.type == 'cuda' and get_worker_info() is not None:
+            raise DarksubError("SimulatedLensStream on a CUDA device cannot run in DataLoader worker processes (CUDA does not "
+                               "survive fork): use num_workers=0, which is fast on a GPU, or device='cpu' with workers")
         s, S = self.process()
         g = self.start + s
         while True:
