@@ -96,7 +96,7 @@ def get_preset(name: str) -> SimConfig:
         raise DarksubError(f"unknown simulation preset {name!r}: expected one of {', '.join(PRESETS)}")
     return PRESETS[name]
 
-# %% ../nbs_lib/03_simulate.ipynb #818642c6
+# %% ../nbs_lib/03_simulate.ipynb #0c21f33d
 _M32 = 0xFFFFFFFF
 
 def _fmix32(h):
@@ -115,19 +115,24 @@ def _image_keys(seed: int, kind: str, index: torch.Tensor):
     k2 = _fmix32(_fmix32((k1 ^ 0xA4093822) + 0x299F31D0 & _M32) ^ ((lo * 0x7FEB352D) & _M32))
     return k1, k2
 
-def _hash_bits(k1, k2, stream: int, counter):
-    "32 random bits for each (image keys, stream, counter); `counter` broadcasts against the keys."
-    ks = _fmix32(k1 ^ ((stream * 0x68E31DA4 + 0x1B56C4E9) & _M32))
-    h = _fmix32((counter * 0x9E3779B9 + ks) & _M32)
-    return _fmix32(h ^ k2)
+def _pixel_base(k1, k2, counter):
+    "32 random bits per (image keys, counter): the base from which every stream of that counter is derived."
+    return _fmix32(_fmix32((counter * 0x9E3779B9 + k1) & _M32) ^ k2)
 
-def _uniform(k1, k2, stream: int, counter, dtype=torch.float32):
-    "Uniform numbers in (0, 1): 24 random bits for float32, 32 for float64."
-    h = _hash_bits(k1, k2, stream, counter)
+def _stream_bits(base, stream):
+    "32 random bits of stream `stream` (int or int64 tensor) for each base."
+    return _fmix32(base ^ ((stream * 0x68E31DA4 + 0x1B56C4E9) & _M32))
+
+def _to_uniform(h, dtype=torch.float32):
+    "Uniform numbers in (0, 1) from 32-bit integers: the top 24 bits for float32, all 32 for float64."
     if dtype == torch.float64: return (h.to(torch.float64) + 0.5) * 2.0**-32
     return ((h >> 8).to(dtype) + 0.5) * 2.0**-24
 
-# %% ../nbs_lib/03_simulate.ipynb #6df7fb54
+def _uniform(k1, k2, stream: int, counter, dtype=torch.float32):
+    "Uniform numbers in (0, 1) for each (image keys, stream, counter); `counter` broadcasts against the keys."
+    return _to_uniform(_stream_bits(_pixel_base(k1, k2, counter), stream), dtype)
+
+# %% ../nbs_lib/03_simulate.ipynb #5c2d0f87
 _STREAM_NORMAL, _STREAM_POISSON = 16, 32  # pixel-noise streams (parameter streams are 1..15)
 _INV_STEPS = 24  # branch-free inversion steps before the clean-up loop (P(k > 24 | lam < 10) < 2e-5)
 
@@ -164,18 +169,18 @@ def _ptrs_attempt(lam, U, V):
     slow = lhs <= -lam64 + k64 * torch.log(lam64) - _lgamma64(k64 + 1)
     return k, quick | (~reject & slow)
 
-def _poisson_small(lam, k1, k2, counter):
-    "Branch-free inversion for 0 < lam < 10 (element-wise keys and counters): (k, done)."
-    return _poisson_inversion(lam, _uniform(k1, k2, _STREAM_POISSON, counter), _INV_STEPS)
+def _poisson_small(lam, base):
+    "Branch-free inversion for 0 < lam < 10 (element-wise random bases): (k, done)."
+    return _poisson_inversion(lam, _to_uniform(_stream_bits(base, _STREAM_POISSON)), _INV_STEPS)
 
-def _poisson_big(lam, k1, k2, counter, attempt):
-    "PTRS attempt number `attempt` (an int64 tensor) for lam >= 10, with that attempt's own counters: (k, accepted)."
+def _poisson_big(lam, base, attempt):
+    "PTRS attempt number `attempt` (an int64 tensor) for lam >= 10, with that attempt's own streams: (k, accepted)."
     s = _STREAM_POISSON + 1 + 2 * attempt
-    return _ptrs_attempt(lam, _uniform(k1, k2, s, counter), _uniform(k1, k2, s + 1, counter))
+    return _ptrs_attempt(lam, _to_uniform(_stream_bits(base, s)), _to_uniform(_stream_bits(base, s + 1)))
 
-def _finish_small(lam, k1, k2, counter):
+def _finish_small(lam, base):
     "Inversion in float64 until the CDF passes u (the same u as `_poisson_small`), for its unfinished elements."
-    l, u = lam.double(), _uniform(k1, k2, _STREAM_POISSON, counter).double()
+    l, u = lam.double(), _to_uniform(_stream_bits(base, _STREAM_POISSON)).double()
     p = torch.exp(-l); F = p.clone(); k = torch.zeros_like(l); j = 0
     while bool((u > F).any()) and j < 10_000:  # float64 CDF reaches u long before the cap for lam < 10
         j += 1; k = k + (u > F).double(); p = p * l / j; F = F + p
@@ -186,30 +191,29 @@ def _pad256(idx: torch.Tensor) -> torch.Tensor:
     m = len(idx); mp = -(-m // 256) * 256
     return idx if mp == m else torch.cat([idx, idx[:1].expand(mp - m)])
 
-def _poisson_draw(lam, k1, k2, counter, compiled: bool = False):
-    """Exact Poisson counts for means `lam` (B, P) with keys (B, 1) and counters (1, P). The pixels with lam > 0 are
+def _poisson_draw(lam, base, compiled: bool = False):
+    """Exact Poisson counts for means `lam` with random bases `base` (same shape). The elements with lam > 0 are
     gathered into two flat lists: lam < 10 by branch-free inversion (the rare unfinished ones continue in float64);
-    lam >= 10 by PTRS, one attempt at a time over the pixels still open (attempt a always uses its own counters)."""
-    B, P = lam.shape
-    flat = lam.reshape(-1)
+    lam >= 10 by PTRS, one attempt at a time over the elements still open (attempt a always uses its own streams)."""
+    flat, fbase = lam.reshape(-1), base.reshape(-1)
     counts = torch.zeros_like(flat)
     small_fn, big_fn = (_compiled(_poisson_small, True), _compiled(_poisson_big, True)) if compiled else (_poisson_small, _poisson_big)
     f = ((flat > 0) & (flat < 10)).nonzero().squeeze(1)
     if len(f):
-        g = _pad256(f); b, c = g // P, g % P
-        k, done = small_fn(flat[g], k1.reshape(-1)[b], k2.reshape(-1)[b], c)
+        g = _pad256(f)
+        k, done = small_fn(flat[g], fbase[g])
         k, done = k[:len(f)], done[:len(f)]
         todo = (~done).nonzero().squeeze(1)
-        if len(todo): k = k.clone(); t = f[todo]; k[todo] = _finish_small(flat[t], k1.reshape(-1)[t // P], k2.reshape(-1)[t // P], t % P)
+        if len(todo): k = k.clone(); t = f[todo]; k[todo] = _finish_small(flat[t], fbase[t])
         counts[f] = k
     f = (flat >= 10).nonzero().squeeze(1)
     a = 0
     while len(f):
-        g = _pad256(f); b = g // P
-        k, acc = big_fn(flat[g], k1.reshape(-1)[b], k2.reshape(-1)[b], g % P, torch.tensor(a, device=lam.device))
+        g = _pad256(f)
+        k, acc = big_fn(flat[g], fbase[g], torch.tensor(a, device=lam.device))
         k, acc = k[:len(f)], acc[:len(f)]
         counts[f[acc]] = k[acc]; f = f[~acc]; a += 1
-    return counts.reshape(B, P)
+    return counts.reshape(lam.shape)
 
 def poisson_sample(lam: torch.Tensor,  # non-negative means, (B, ...)
                    seed: int = 0, kind: str = 'no', index=None) -> torch.Tensor:
@@ -217,7 +221,7 @@ def poisson_sample(lam: torch.Tensor,  # non-negative means, (B, ...)
     index = torch.arange(lam.shape[0], device=lam.device) if index is None else torch.as_tensor(index, device=lam.device)
     k1, k2 = _image_keys(seed, kind, index)
     counter = torch.arange(lam[0].numel(), device=lam.device)[None]
-    return _poisson_draw(lam.reshape(lam.shape[0], -1), k1[:, None], k2[:, None], counter).reshape(lam.shape)
+    return _poisson_draw(lam, _pixel_base(k1[:, None], k2[:, None], counter).reshape(lam.shape))
 
 # %% ../nbs_lib/03_simulate.ipynb #69377648
 def draw_parameters(kind: str, n: int, seed: int = 0, config: SimConfig | None = None, start: int = 0) -> dict:
@@ -247,7 +251,7 @@ def draw_parameters(kind: str, n: int, seed: int = 0, config: SimConfig | None =
         out['vortex_angle'] = 2 * math.pi * U(7)[:, 0]
     return out
 
-# %% ../nbs_lib/03_simulate.ipynb #f940a60e
+# %% ../nbs_lib/03_simulate.ipynb #466e6867
 _CACHE: dict = {}
 
 def _static_fields(cfg: SimConfig, device: torch.device, dtype=torch.float32) -> dict:
@@ -288,18 +292,18 @@ def _render_model(st: dict, cfg: SimConfig, th2, cx, cy, src_x, src_y):
     return out * cfg.pixel_scale ** 2
 
 def _render_noisy(st: dict, cfg: SimConfig, model, texp, k1, k2):
-    "Mean counts lam (B, P) of the final Poisson draw: exposure times (model + photon noise + background), clipped at 0."
+    "Mean counts lam (B, P) of the final Poisson draw, exposure x (model + photon noise + background) clipped at 0, and the pixels' random bases."
     B, n, P = model.shape[0], st['n'], st['P']
     m = torch.zeros(B, P, dtype=model.dtype, device=model.device); m[:, :n * n] = model.reshape(B, -1)
     t = texp[:, None]
     half = P // 2
-    ctr = st['counter']
-    u1, u2 = _uniform(k1, k2, _STREAM_NORMAL, ctr[None, :half]), _uniform(k1, k2, _STREAM_NORMAL + 1, ctr[None, :half])
+    base = _pixel_base(k1, k2, st['counter'][None])
+    u1, u2 = _to_uniform(_stream_bits(base[:, :half], _STREAM_NORMAL)), _to_uniform(_stream_bits(base[:, :half], _STREAM_NORMAL + 1))
     rad, ang = torch.sqrt(-2 * torch.log(u1)), (2 * math.pi) * u2
     z = torch.cat([rad * torch.cos(ang), rad * torch.sin(ang)], 1)
     var = m.abs() / t + cfg.background_rms ** 2 if cfg.poisson_noise == 'gaussian' else torch.full_like(m, cfg.background_rms ** 2)
     lam = t * (m + torch.sqrt(var) * z)
-    return torch.clamp(lam, min=0)
+    return torch.clamp(lam, min=0), base
 
 # %% ../nbs_lib/03_simulate.ipynb #343c6c41
 def _point_masses(kind: str, truth: dict, cfg: SimConfig):
@@ -343,7 +347,7 @@ def _run_chunks(fn, starts: list, device: torch.device, compiled: bool = False):
     finally:
         if single: torch.set_num_threads(prev)
 
-# %% ../nbs_lib/03_simulate.ipynb #dd61849f
+# %% ../nbs_lib/03_simulate.ipynb #110974b3
 def simulate_lenses(kind: str,  # 'no', 'sphere' or 'vort'
                     n: int,  # number of images
                     seed: int = 0,  # non-negative integer
@@ -374,8 +378,8 @@ def simulate_lenses(kind: str,  # 'no', 'sphere' or 'vort'
             pad = lambda t: None if t is None else torch.cat([t, t[-1:].expand(C - b, *t.shape[1:])])
             args, k1, k2 = [pad(a) for a in args], pad(k1), pad(k2)
         model = model_fn(st, cfg, *args[:5])
-        lam = noise_fn(st, cfg, model, args[5], k1, k2)
-        counts = _poisson_draw(lam, k1, k2, st['counter'][None], compiled=backend == 'compile') if cfg.final_poisson else lam
+        lam, base = noise_fn(st, cfg, model, args[5], k1, k2)
+        counts = _poisson_draw(lam, base, compiled=backend == 'compile') if cfg.final_poisson else lam
         img = counts[:b, :nn_ * nn_]
         if cfg.normalize == 'minmax':
             lo, hi = img.amin(1, keepdim=True), img.amax(1, keepdim=True)
@@ -487,12 +491,33 @@ def two_sample_auc(a: torch.Tensor, b: torch.Tensor,  # two samples of images (n
     cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
     return float(np.mean(cross_val_score(clf, X, y, cv=cv, scoring='roc_auc')))
 
-# %% ../nbs_lib/03_simulate.ipynb #13f41c73
+# %% ../nbs_lib/03_simulate.ipynb #6d703118
 def _timed_darksub(n_per: int, seed: int, cfg: SimConfig, dev, backend: str) -> float:
     t0 = time.perf_counter()
     for kind in CLASSES: simulate_lenses(kind, n_per, seed=seed, config=cfg, device=dev, backend=backend)
     if dev.type == 'cuda': torch.cuda.synchronize(dev)
     return 3 * n_per / (time.perf_counter() - t0)
+
+def _bench_process(rank: int, n_per: int, seed: int, preset: str, backend: str, barrier, queue):
+    "One single-threaded benchmark process: warm up, wait for the others, simulate its share, report (t0, t1)."
+    torch.set_num_threads(1)
+    cfg = get_preset(preset)
+    for kind in CLASSES: simulate_lenses(kind, 16, seed=seed + 1, config=cfg, backend=backend)
+    barrier.wait()
+    t0 = time.perf_counter()
+    for kind in CLASSES: simulate_lenses(kind, n_per, seed=seed, config=cfg, backend=backend, start=rank * n_per)
+    queue.put((t0, time.perf_counter()))
+
+def _timed_processes(n_per: int, seed: int, preset: str, backend: str, processes: int) -> float:
+    "Images/s of `processes` single-threaded processes simulating n_per images per class each, side by side."
+    import multiprocessing as mp
+    ctx = mp.get_context('spawn')
+    barrier, queue = ctx.Barrier(processes), ctx.Queue()
+    procs = [ctx.Process(target=_bench_process, args=(r, n_per, seed, preset, backend, barrier, queue)) for r in range(processes)]
+    for p in procs: p.start()
+    times = [queue.get() for _ in procs]
+    for p in procs: p.join()
+    return 3 * n_per * processes / (max(t for _, t in times) - min(t for t, _ in times))
 
 def bench_simulate_cli(argv: list[str] | None = None) -> int:
     "`darksub bench simulate`: images/s of darksub and lenstronomy for the Model I class mix, their ratio, fidelity and two-sample AUCs."
@@ -501,6 +526,7 @@ def bench_simulate_cli(argv: list[str] | None = None) -> int:
     ap.add_argument('--n-lenstronomy', type=int, default=150, help='lenstronomy images to time (equal thirds)')
     ap.add_argument('--device', default='cpu', help="'cpu', 'cuda' or 'auto'")
     ap.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: torch default)')
+    ap.add_argument('--processes', type=int, default=0, help='also time this many single-threaded processes side by side (CPU; 0: skip)')
     ap.add_argument('--backend', default='compile', choices=['compile', 'eager'], help='darksub backend (default compile)')
     ap.add_argument('--preset', default='model_i', help='simulation preset')
     ap.add_argument('--auc-n', type=int, default=200, help='images per class and generator for the two-sample test (0: skip)')
@@ -516,6 +542,10 @@ def bench_simulate_cli(argv: list[str] | None = None) -> int:
     print(f"  warm-up {time.perf_counter() - t0:.1f} s")
     ours = _timed_darksub(a.n // 3, a.seed, cfg, dev, a.backend)
     print(f"  darksub     {ours:10.1f} images/s  ({3 * (a.n // 3)} images)")
+    if a.processes > 0 and dev.type == 'cpu':
+        per = max(a.n // (3 * a.processes), 1)
+        multi = _timed_processes(per, a.seed, a.preset, a.backend, a.processes)
+        print(f"  darksub     {multi:10.1f} images/s  ({a.processes} single-threaded processes, {3 * per * a.processes} images)")
     if a.no_lenstronomy: return 0
     m = max(a.n_lenstronomy // 3, 1); t0 = time.perf_counter()
     for kind in CLASSES: lenstronomy_lenses(kind, lenstronomy_parameters(kind, m, a.seed, cfg), cfg, seed=a.seed)
