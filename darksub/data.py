@@ -688,7 +688,7 @@ def safe_extract(archive: str | os.PathLike,  # a .zip or .tar[.gz|.bz2|.xz] fil
         shutil.rmtree(tmp, ignore_errors=True)
     return [dest/t for t in tops]
 
-# %% ../nbs_lib/04_data.ipynb #f7bbe1bb
+# %% ../nbs_lib/04_data.ipynb #811d0913
 def _download_failed(file_id: str, dest: Path, err: Exception) -> str:
     return (f"could not download the DeepLense Test I archive from Google Drive (file id {file_id}): {type(err).__name__}: "
             f"{str(err).strip().splitlines()[0] if str(err).strip() else 'no details'}. Google Drive often refuses popular files for a "
@@ -704,6 +704,7 @@ def download_deeplense(dest: str | os.PathLike,  # folder to hold the archive an
     "Download (gdown) and safely extract the published DeepLense Test I dataset into `dest`; returns `dest` (a dataset folder)."
     dest = Path(dest)
     if (dest/'dataset').is_dir() and not overwrite: return dest  # already extracted: kept as is
+    created = not dest.exists()
     if archive is None:
         archive = dest/f'deeplense_test_i_{file_id}.archive'
         if not archive.is_file():
@@ -714,6 +715,7 @@ def download_deeplense(dest: str | os.PathLike,  # folder to hold the archive an
                     if got is None or not Path(tmp).is_file() or Path(tmp).stat().st_size == 0:
                         raise RuntimeError('gdown returned no file')
             except Exception as e:  # gdown: FileURLRetrievalError (quota, permissions), requests errors (network)
+                if created and dest.is_dir() and not any(dest.iterdir()): dest.rmdir()  # leave nothing behind
                 raise DarksubError(_download_failed(file_id, dest, e)) from None
     safe_extract(archive, dest, overwrite=overwrite)
     if not (dest/'dataset').is_dir() and not _present_splits(dest):
