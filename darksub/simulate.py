@@ -132,7 +132,7 @@ def _uniform(k1, k2, stream: int, counter, dtype=torch.float32):
     "Uniform numbers in (0, 1) for each (image keys, stream, counter); `counter` broadcasts against the keys."
     return _to_uniform(_stream_bits(_pixel_base(k1, k2, counter), stream), dtype)
 
-# %% ../nbs_lib/03_simulate.ipynb #5c2d0f87
+# %% ../nbs_lib/03_simulate.ipynb #5d478812
 _STREAM_NORMAL, _STREAM_POISSON = 16, 32  # pixel-noise streams (parameter streams are 1..15)
 _INV_STEPS = 24  # branch-free inversion steps before the clean-up loop (P(k > 24 | lam < 10) < 2e-5)
 
@@ -178,6 +178,14 @@ def _poisson_big(lam, base, attempt):
     s = _STREAM_POISSON + 1 + 2 * attempt
     return _ptrs_attempt(lam, _to_uniform(_stream_bits(base, s)), _to_uniform(_stream_bits(base, s + 1)))
 
+def _poisson_big4(lam, base, attempt):
+    "PTRS attempts `attempt` .. `attempt + 3` branch-free, keeping the first accepted: (k, accepted by one of them)."
+    k, done = _poisson_big(lam, base, attempt)
+    for j in range(1, 4):
+        kb, acc = _poisson_big(lam, base, attempt + j)
+        k = torch.where(done, k, kb); done = done | acc
+    return k, done
+
 def _finish_small(lam, base):
     "Inversion in float64 until the CDF passes u (the same u as `_poisson_small`), for its unfinished elements."
     l, u = lam.double(), _to_uniform(_stream_bits(base, _STREAM_POISSON)).double()
@@ -197,7 +205,8 @@ def _poisson_draw(lam, base, compiled: bool = False):
     lam >= 10 by PTRS, one attempt at a time over the elements still open (attempt a always uses its own streams)."""
     flat, fbase = lam.reshape(-1), base.reshape(-1)
     counts = torch.zeros_like(flat)
-    small_fn, big_fn = (_compiled(_poisson_small, True), _compiled(_poisson_big, True)) if compiled else (_poisson_small, _poisson_big)
+    fns = (_poisson_small, _poisson_big, _poisson_big4)
+    small_fn, big_fn, big4_fn = (_compiled(fn, True) for fn in fns) if compiled else fns
     f = ((flat > 0) & (flat < 10)).nonzero().squeeze(1)
     if len(f):
         g = _pad256(f)
@@ -208,11 +217,11 @@ def _poisson_draw(lam, base, compiled: bool = False):
         counts[f] = k
     f = (flat >= 10).nonzero().squeeze(1)
     a = 0
-    while len(f):
+    while len(f):  # attempt 0 on all, then 4 attempts at a time on the ~15 % still open, and so on
         g = _pad256(f)
-        k, acc = big_fn(flat[g], fbase[g], torch.tensor(a, device=lam.device))
-        k, acc = k[:len(f)], acc[:len(f)]
-        counts[f[acc]] = k[acc]; f = f[~acc]; a += 1
+        k, acc = (big_fn if a == 0 else big4_fn)(flat[g], fbase[g], torch.tensor(a, device=lam.device))
+        counts[f] = k[:len(f)]  # the ones not accepted are overwritten by a later round
+        f = f[~acc[:len(f)]]; a += 1 if a == 0 else 4
     return counts.reshape(lam.shape)
 
 def poisson_sample(lam: torch.Tensor,  # non-negative means, (B, ...)
@@ -305,7 +314,7 @@ def _render_noisy(st: dict, cfg: SimConfig, model, texp, k1, k2):
     lam = t * (m + torch.sqrt(var) * z)
     return torch.clamp(lam, min=0), base
 
-# %% ../nbs_lib/03_simulate.ipynb #343c6c41
+# %% ../nbs_lib/03_simulate.ipynb #9eabaadf
 def _point_masses(kind: str, truth: dict, cfg: SimConfig):
     "Squared Einstein radii [arcsec^2] and positions [arcsec] (B, K) float64 of the substructure, or Nones."
     ez = lambda m: einstein_radius(m, cfg.z_lens, cfg.z_source, cfg.distance_convention, cfg.H0, cfg.Om0)
@@ -333,7 +342,7 @@ def _compiled(fn, dynamic: bool = False):
 def _chunk_size(device: torch.device, backend: str) -> int:
     "Images per chunk: small on CPU in eager mode (cache-sized temporaries), larger when compiled or on GPU."
     if device.type == 'cuda': return 4096
-    return 16 if backend == 'compile' else 4
+    return 32 if backend == 'compile' else 4
 
 def _run_chunks(fn, starts: list, device: torch.device, compiled: bool = False):
     """Run `fn(start)` for every chunk, in order. Eager on CPU the torch ops run single-threaded: on small
