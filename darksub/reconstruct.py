@@ -103,12 +103,12 @@ def _param(d: dict, key: str, ref: torch.Tensor, default: float = 0., n: int | N
 
 def _np(v): return v.detach().cpu().numpy() if torch.is_tensor(v) else np.asarray(v)
 
-# %% ../nbs_lib/10_reconstruct.ipynb #cd97a8f1
+# %% ../nbs_lib/10_reconstruct.ipynb #a0dc5443
 def reconstruct_source(images, # (B, 1, H, W) or (B, H, W) images
                        lens: dict, # lens parameters (see `lens_deflection`), each (B,)
                        model: str = 'sis', # 'sis' or 'sie'
-                       n_src: int = 80, # source grid size [cells]
-                       src_pixel_scale: float = 0.025, # source cell size [arcsec]
+                       n_src: int = 50, # source grid size [cells]
+                       src_pixel_scale: float = 0.04, # source cell size [arcsec]
                        pixel_scale: float = PIXEL_SCALE, # image pixel size [arcsec]
                       ) -> dict:
     "Source-plane map (B, n_src, n_src) averaging the image pixels that the lens equation sends to each cell (NaN if none)."
@@ -136,13 +136,14 @@ def _as_torch_batch(images, dtype=torch.float32, device=None) -> torch.Tensor:
     if t.ndim != 3: raise DarksubError(f'expected images of shape (B, 1, H, W), (B, H, W) or (H, W), got {tuple(t.shape)}')
     return t.to(dtype=dtype, device=device if device is not None else t.device)
 
-# %% ../nbs_lib/10_reconstruct.ipynb #7822bc7d
+# %% ../nbs_lib/10_reconstruct.ipynb #20dcb2f9
 SERSIC_KEYS = ('amp', 'R_sersic', 'n_sersic', 'e1', 'e2', 'center_x', 'center_y', 'offset')
 
 def fit_sersic(source, # (B, n, n) source map [image units], NaN where empty
                x: torch.Tensor, # source-plane x of the cells [arcsec], (n, n)
                y: torch.Tensor, # source-plane y [arcsec]
                counts=None, # (B, n, n) pixels per cell (weights sqrt(counts)); None: equal weights
+               max_nfev: int = 60, # cap on the optimiser's iterations per image
               ) -> dict:
     "Elliptical Sersic + offset least-squares fit of each source map: parameters and their 1-sigma errors, arrays (B,)."
     from scipy.optimize import least_squares
@@ -162,7 +163,7 @@ def fit_sersic(source, # (B, n, n) source map [image units], NaN where empty
             mod = sersic_profile(xt, yt, float(p[0]), float(p[1]), float(p[2]), float(p[3]), float(p[4]), float(p[5]), float(p[6]))
             return w * (_np(mod).reshape(-1) + p[7] - v)
         p0 = np.clip(_sersic_guess(xs, ys, v), lo + 1e-6, np.where(np.isfinite(hi), hi - 1e-6, hi))
-        res = least_squares(resid, p0, bounds=(lo, hi), x_scale='jac', method='trf')
+        res = least_squares(resid, p0, bounds=(lo, hi), x_scale='jac', method='trf', ftol=1e-6, xtol=1e-6, max_nfev=max_nfev)
         dof = max(m.sum() - len(p0), 1)
         try: cov = np.linalg.inv(res.jac.T @ res.jac) * (2 * res.cost / dof)
         except np.linalg.LinAlgError: cov = np.full((len(p0), len(p0)), np.nan)
@@ -233,12 +234,12 @@ def anomaly_map(images, # (B, H, W) or (B, 1, H, W) data
     sigma = estimate_noise(d, m) if sigma is None else _as_torch_batch(sigma)
     return (d - m.to(d)) / sigma.to(d)
 
-# %% ../nbs_lib/10_reconstruct.ipynb #ee9c0820
+# %% ../nbs_lib/10_reconstruct.ipynb #63363c3f
 def sis_reconstruction(images, # (B, 1, H, W) or (B, H, W) images
                        pixel_scale: float = PIXEL_SCALE, # [arcsec / pixel]
                        psf_fwhm: float | None = PSF_FWHM, # [arcsec]
-                       n_src: int = 80, # source grid size [cells]
-                       src_pixel_scale: float = 0.025, # [arcsec / cell]
+                       n_src: int = 50, # source grid size [cells]
+                       src_pixel_scale: float = 0.04, # [arcsec / cell]
                        center: tuple | None = None, # fix the lens centre [arcsec]; None: fit it
                       ) -> dict:
     "Ring fit, SIS source reconstruction, Sersic fit, model image and anomaly map of a batch of images (the seed's method)."
@@ -546,7 +547,7 @@ def train_physics_classifier(features: np.ndarray, # (N, F) from `anomaly_featur
     X = np.nan_to_num(np.asarray(features, np.float64))
     return clf.fit(X, np.asarray(labels))
 
-# %% ../nbs_lib/10_reconstruct.ipynb #6c306549
+# %% ../nbs_lib/10_reconstruct.ipynb #ef93e5b1
 def plot_fit_panel(axes, # five matplotlib axes
                    image, # (H, W) observed image
                    source, # (n, n) reconstructed source (NaN where empty)
@@ -554,7 +555,7 @@ def plot_fit_panel(axes, # five matplotlib axes
                    model, # (H, W) model image
                    anomaly, # (H, W) (data - model) / sigma
                    pixel_scale: float = PIXEL_SCALE, # image [arcsec / pixel]
-                   src_pixel_scale: float = 0.025, # source [arcsec / cell]
+                   src_pixel_scale: float = 0.04, # source [arcsec / cell]
                    vmax_sigma: float = 5., # colour range of the anomaly map [sigma]
                    title: str | None = None): # prefix of the panel titles
     "Observed image, reconstructed source, Sersic fit, model and anomaly map of one lens on five axes."
@@ -562,7 +563,8 @@ def plot_fit_panel(axes, # five matplotlib axes
     a = lambda v: _np(v).squeeze()
     pre = f'{title}: ' if title else ''
     show_image(axes[0], a(image), pixel_scale, f'{pre}observed', label='intensity')
-    show_image(axes[1], a(source), src_pixel_scale, 'reconstructed source (SIS)', label='intensity')
+    im = show_image(axes[1], a(source), src_pixel_scale, 'reconstructed source (SIS)', label='intensity')
+    im.get_cmap().set_bad('0.8')  # source cells that no image pixel reaches
     show_image(axes[2], a(source_model), src_pixel_scale, 'Sersic fit', label='intensity')
     show_image(axes[3], a(model), pixel_scale, 'model image', label='intensity')
     show_image(axes[4], a(anomaly), pixel_scale, 'anomaly map', cmap='RdBu_r', label='(data - model) / sigma', vmin=-vmax_sigma, vmax=vmax_sigma)
