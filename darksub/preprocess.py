@@ -15,7 +15,8 @@ from .core import DarksubError
 # %% auto #0
 __all__ = ['RESIZE_METHODS', 'PREPROCESS_STEPS', 'threshold', 'equalize_hist', 'ellipse_kernel', 'erode_dilate', 'minmax_scale',
            'standardize', 'resize', 'center_crop', 'polar_grid', 'polar_unwrap', 'random_rotate_flip', 'Preprocess',
-           'make_preprocess', 'radial_profile', 'ring_radius', 'angular_power_spectrum', 'compare_preprocessing']
+           'make_preprocess', 'radial_profile', 'ring_radius', 'angular_power_spectrum', 'compare_preprocessing',
+           'paired_auc_difference']
 
 # %% ../nbs_lib/05_preprocess.ipynb #d92c0625
 def _as_tensor(images):
@@ -290,3 +291,21 @@ def compare_preprocessing(specs, x_train, y_train, x_val, y_val, classes, cfg=No
         if log: log(f"{c.preprocess:<40} val AUC {va['auc']:.4f}  accuracy {va['acc']:.4f}  ({res['seconds']:.1f} s)")
         results.append(res)
     return results
+
+# %% ../nbs_lib/05_preprocess.ipynb #f1d73aeb
+def paired_auc_difference(y_true, probs_a, probs_b, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
+    "AUC(b) - AUC(a) (OvR macro) on the same images, with a paired percentile-bootstrap interval: {'delta', 'low', 'high'}."
+    from sklearn.metrics import roc_auc_score
+    y = np.asarray(y_true); pa, pb = np.asarray(probs_a, dtype=np.float64), np.asarray(probs_b, dtype=np.float64)
+    n_cls = pa.shape[1]
+    def auc(yy, p):
+        if len(np.unique(yy)) < n_cls: return np.nan                          # a resample that lost a class
+        return roc_auc_score(yy, p[:, 1]) if n_cls == 2 else roc_auc_score(yy, p, multi_class='ovr', average='macro', labels=list(range(n_cls)))
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(n_boot):
+        i = rng.integers(0, len(y), len(y))
+        draws.append(auc(y[i], pb[i]) - auc(y[i], pa[i]))
+    draws = np.array(draws); draws = draws[~np.isnan(draws)]
+    a = (1 - level) / 2
+    return {'delta': float(auc(y, pb) - auc(y, pa)), 'low': float(np.quantile(draws, a)), 'high': float(np.quantile(draws, 1 - a))}
