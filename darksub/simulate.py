@@ -132,7 +132,7 @@ def _uniform(k1, k2, stream: int, counter, dtype=torch.float32):
     "Uniform numbers in (0, 1) for each (image keys, stream, counter); `counter` broadcasts against the keys."
     return _to_uniform(_stream_bits(_pixel_base(k1, k2, counter), stream), dtype)
 
-# %% ../nbs_lib/03_simulate.ipynb #5d478812
+# %% ../nbs_lib/03_simulate.ipynb #b10575ab
 _STREAM_NORMAL, _STREAM_POISSON = 16, 32  # pixel-noise streams (parameter streams are 1..15)
 _INV_STEPS = 24  # branch-free inversion steps before the clean-up loop (P(k > 24 | lam < 10) < 2e-5)
 
@@ -207,20 +207,22 @@ def _poisson_draw(lam, base, compiled: bool = False):
     counts = torch.zeros_like(flat)
     fns = (_poisson_small, _poisson_big, _poisson_big4)
     small_fn, big_fn, big4_fn = (_compiled(fn, True) for fn in fns) if compiled else fns
-    f = ((flat > 0) & (flat < 10)).nonzero().squeeze(1)
+    pos = (flat > 0).nonzero().squeeze(1)  # about half the pixels are clipped to lam = 0 and stay 0
+    lp = flat.index_select(0, pos)
+    f = pos[lp < 10]
     if len(f):
         g = _pad256(f)
-        k, done = small_fn(flat[g], fbase[g])
+        k, done = small_fn(flat.index_select(0, g), fbase.index_select(0, g))
         k, done = k[:len(f)], done[:len(f)]
         todo = (~done).nonzero().squeeze(1)
         if len(todo): k = k.clone(); t = f[todo]; k[todo] = _finish_small(flat[t], fbase[t])
-        counts[f] = k
-    f = (flat >= 10).nonzero().squeeze(1)
+        counts.index_copy_(0, f, k)
+    f = pos[lp >= 10]
     a = 0
     while len(f):  # attempt 0 on all, then 4 attempts at a time on the ~15 % still open, and so on
         g = _pad256(f)
-        k, acc = (big_fn if a == 0 else big4_fn)(flat[g], fbase[g], torch.tensor(a, device=lam.device))
-        counts[f] = k[:len(f)]  # the ones not accepted are overwritten by a later round
+        k, acc = (big_fn if a == 0 else big4_fn)(flat.index_select(0, g), fbase.index_select(0, g), torch.tensor(a, device=lam.device))
+        counts.index_copy_(0, f, k[:len(f)])  # the ones not accepted are overwritten by a later round
         f = f[~acc[:len(f)]]; a += 1 if a == 0 else 4
     return counts.reshape(lam.shape)
 
@@ -260,7 +262,7 @@ def draw_parameters(kind: str, n: int, seed: int = 0, config: SimConfig | None =
         out['vortex_angle'] = 2 * math.pi * U(7)[:, 0]
     return out
 
-# %% ../nbs_lib/03_simulate.ipynb #466e6867
+# %% ../nbs_lib/03_simulate.ipynb #e2f03329
 _CACHE: dict = {}
 
 def _static_fields(cfg: SimConfig, device: torch.device, dtype=torch.float32) -> dict:
@@ -299,6 +301,13 @@ def _render_model(st: dict, cfg: SimConfig, th2, cx, cy, src_x, src_y):
         for j in range(ker.shape[1]):
             out = out + ker[-1 - i, -1 - j] * img[:, i:i + n, j:j + n]
     return out * cfg.pixel_scale ** 2
+
+def _normalize(counts, n: int):
+    "Per-image min-max of the first `n` pixels of each row to [0, 1]; a constant image gives zeros."
+    img = counts[:, :n]
+    lo, hi = img.amin(1, keepdim=True), img.amax(1, keepdim=True)
+    span = hi - lo
+    return torch.where(span > 0, (img - lo) / torch.where(span > 0, span, torch.ones_like(span)), torch.zeros_like(img))
 
 def _render_noisy(st: dict, cfg: SimConfig, model, texp, k1, k2):
     "Mean counts lam (B, P) of the final Poisson draw, exposure x (model + photon noise + background) clipped at 0, and the pixels' random bases."
@@ -356,7 +365,7 @@ def _run_chunks(fn, starts: list, device: torch.device, compiled: bool = False):
     finally:
         if single: torch.set_num_threads(prev)
 
-# %% ../nbs_lib/03_simulate.ipynb #110974b3
+# %% ../nbs_lib/03_simulate.ipynb #5861e2bd
 def simulate_lenses(kind: str,  # 'no', 'sphere' or 'vort'
                     n: int,  # number of images
                     seed: int = 0,  # non-negative integer
@@ -389,11 +398,8 @@ def simulate_lenses(kind: str,  # 'no', 'sphere' or 'vort'
         model = model_fn(st, cfg, *args[:5])
         lam, base = noise_fn(st, cfg, model, args[5], k1, k2)
         counts = _poisson_draw(lam, base, compiled=backend == 'compile') if cfg.final_poisson else lam
-        img = counts[:b, :nn_ * nn_]
-        if cfg.normalize == 'minmax':
-            lo, hi = img.amin(1, keepdim=True), img.amax(1, keepdim=True)
-            span = hi - lo
-            img = torch.where(span > 0, (img - lo) / torch.where(span > 0, span, torch.ones_like(span)), torch.zeros_like(img))
+        img = (_compiled(_normalize) if backend == 'compile' else _normalize)(counts, nn_ * nn_) if cfg.normalize == 'minmax' else counts[:, :nn_ * nn_]
+        img = img[:b]
         images[s, 0] = img.reshape(b, nn_, nn_)
 
     _run_chunks(chunk, list(range(0, n, C)), dev, compiled=backend == 'compile')
