@@ -209,13 +209,18 @@ def solve_amplitude(images: torch.Tensor, # (B, H, W) data
     det = (Smm * S1 - Sm**2).clamp_min(1e-30)
     return (Sdm * S1 - Sd * Sm) / det, (Smm * Sd - Sm * Sdm) / det
 
-# %% ../nbs_lib/10_reconstruct.ipynb #7b06fdd9
+# %% ../nbs_lib/10_reconstruct.ipynb #77bf39a1
 def estimate_noise(images, # (B, H, W) or (B, 1, H, W) data
-                   models, # same shape, smooth model images
+                   models=None, # same shape, smooth model images; None: model-free estimate from the data alone
                   ) -> torch.Tensor:
-    "Per-pixel noise sigma (B, H, W) = sqrt(bkg^2 + gain * model brightness), both terms fitted to the squared residuals."
-    d, m = _as_torch_batch(images, torch.float64), _as_torch_batch(models, torch.float64)
-    r2 = (d - m)**2
+    "Per-pixel noise sigma (B, H, W) = sqrt(bkg^2 + gain * brightness), both terms fitted to squared residuals."
+    d = _as_torch_batch(images, torch.float64)
+    if models is None:  # high-pass residual d - (3x3 mean), whose variance is 8/9 of the pixel variance for white noise
+        m = F.avg_pool2d(d[:, None], 3, 1, 1, count_include_pad=False)[:, 0]
+        r2 = (d - m)**2 * 9 / 8
+    else:
+        m = _as_torch_batch(models, torch.float64)
+        r2 = (d - m)**2
     f = m - m.amin((-2, -1), keepdim=True)
     n = f[0].numel()
     Sf, Sff, Sr, Srf = f.sum((-2, -1)), (f * f).sum((-2, -1)), r2.sum((-2, -1)), (r2 * f).sum((-2, -1))
@@ -234,7 +239,7 @@ def anomaly_map(images, # (B, H, W) or (B, 1, H, W) data
     sigma = estimate_noise(d, m) if sigma is None else _as_torch_batch(sigma)
     return (d - m.to(d)) / sigma.to(d)
 
-# %% ../nbs_lib/10_reconstruct.ipynb #63363c3f
+# %% ../nbs_lib/10_reconstruct.ipynb #6c0c85b4
 def sis_reconstruction(images, # (B, 1, H, W) or (B, H, W) images
                        pixel_scale: float = PIXEL_SCALE, # [arcsec / pixel]
                        psf_fwhm: float | None = PSF_FWHM, # [arcsec]
@@ -252,7 +257,7 @@ def sis_reconstruction(images, # (B, 1, H, W) or (B, H, W) images
     unit = render_lens(lens, {k: sers[k] for k in SERSIC_KEYS[:-1]} | {'amp': np.ones(B)}, H, pixel_scale, psf_fwhm, 'sis')
     a, c = solve_amplitude(imgs, unit)
     model = a[:, None, None] * unit + c[:, None, None]
-    sigma = estimate_noise(imgs, model)
+    sigma = estimate_noise(imgs)  # model-free: the SIS model's own systematic residuals must stay visible
     source_model = sersic_profile(rec['x'], rec['y'], *[torch.as_tensor(sers[k], dtype=torch.float64)
                                   for k in ('amp', 'R_sersic', 'n_sersic', 'e1', 'e2', 'center_x', 'center_y')])
     source_model = source_model + torch.as_tensor(sers['offset'], dtype=torch.float64)[:, None, None]
