@@ -132,7 +132,7 @@ def _uniform(k1, k2, stream: int, counter, dtype=torch.float32):
     "Uniform numbers in (0, 1) for each (image keys, stream, counter); `counter` broadcasts against the keys."
     return _to_uniform(_stream_bits(_pixel_base(k1, k2, counter), stream), dtype)
 
-# %% ../nbs_lib/03_simulate.ipynb #b10575ab
+# %% ../nbs_lib/03_simulate.ipynb #ec77c0f5
 _STREAM_NORMAL, _STREAM_POISSON = 16, 32  # pixel-noise streams (parameter streams are 1..15)
 _INV_STEPS = 24  # branch-free inversion steps before the clean-up loop (P(k > 24 | lam < 10) < 2e-5)
 
@@ -147,14 +147,21 @@ def _poisson_inversion(lam, u, steps: int):
 
 def _lgamma64(x):
     "log Gamma(x) for float64 x >= 1, vectorisable: shift by 8 (recurrence), then Stirling's series to 1/x^9 (|error| < 1e-13)."
-    prod = x * (x + 1) * (x + 2) * (x + 3) * (x + 4) * (x + 5) * (x + 6) * (x + 7)
-    z = x + 8; iz = 1 / z; iz2 = iz * iz
+    return _stirling64(x + 8) - torch.log(_rising8(x))
+
+def _rising8(x):
+    "x (x + 1) ... (x + 7), the recurrence factor Gamma(x + 8) / Gamma(x)."
+    return x * (x + 1) * (x + 2) * (x + 3) * (x + 4) * (x + 5) * (x + 6) * (x + 7)
+
+def _stirling64(z):
+    "log Gamma(z) for float64 z >= 9 by Stirling's series to 1/z^9."
+    iz = 1 / z; iz2 = iz * iz
     series = iz * (1 / 12 - iz2 * (1 / 360 - iz2 * (1 / 1260 - iz2 * (1 / 1680 - iz2 / 1188))))
-    return (z - 0.5) * torch.log(z) - z + 0.5 * math.log(2 * math.pi) + series - torch.log(prod)
+    return (z - 0.5) * torch.log(z) - z + 0.5 * math.log(2 * math.pi) + series
 
 def _ptrs_attempt(lam, U, V):
     "One PTRS attempt for Poisson(lam), lam >= 10, from uniforms U, V: (candidate k, accepted)."
-    slam, loglam = torch.sqrt(lam), torch.log(lam)
+    slam = torch.sqrt(lam)
     b = 0.931 + 2.53 * slam
     a = -0.059 + 0.02483 * b
     inv_alpha = 1.1239 + 1.1328 / (b - 3.4)
@@ -164,9 +171,10 @@ def _ptrs_attempt(lam, U, V):
     k = torch.floor((2 * a / us + b) * U + lam + 0.43)
     quick = (us >= 0.07) & (V <= vr)
     reject = (k < 0) | ((us < 0.013) & (V > us))
-    k64, lam64 = torch.clamp(k, min=0).double(), lam.double()
-    lhs = torch.log(V.double()) + torch.log(inv_alpha.double()) - torch.log(a.double() / (us.double() ** 2) + b.double())
-    slow = lhs <= -lam64 + k64 * torch.log(lam64) - _lgamma64(k64 + 1)
+    k64, lam64, us64 = torch.clamp(k, min=0).double(), lam.double(), us.double()
+    # log(V alpha^-1 / (a / us^2 + b)) <= -lam + k log(lam) - log(k!), with log(k!) = Stirling(k + 9) - log((k + 1) ... (k + 8)), the product moved left: three logs
+    lhs = torch.log(V.double() * inv_alpha.double() / (a.double() / (us64 * us64) + b.double()) / _rising8(k64 + 1))
+    slow = lhs <= -lam64 + k64 * torch.log(lam64) - _stirling64(k64 + 9)
     return k, quick | (~reject & slow)
 
 def _poisson_small(lam, base):
@@ -178,10 +186,10 @@ def _poisson_big(lam, base, attempt):
     s = _STREAM_POISSON + 1 + 2 * attempt
     return _ptrs_attempt(lam, _to_uniform(_stream_bits(base, s)), _to_uniform(_stream_bits(base, s + 1)))
 
-def _poisson_big4(lam, base, attempt):
-    "PTRS attempts `attempt` .. `attempt + 3` branch-free, keeping the first accepted: (k, accepted by one of them)."
+def _poisson_big2(lam, base, attempt):
+    "PTRS attempts `attempt` and `attempt + 1` branch-free, keeping the first accepted: (k, accepted by one of them)."
     k, done = _poisson_big(lam, base, attempt)
-    for j in range(1, 4):
+    for j in range(1, 2):
         kb, acc = _poisson_big(lam, base, attempt + j)
         k = torch.where(done, k, kb); done = done | acc
     return k, done
@@ -194,36 +202,51 @@ def _finish_small(lam, base):
         j += 1; k = k + (u > F).double(); p = p * l / j; F = F + p
     return k.to(lam.dtype)
 
+def _poisson_small_all(lam, base):
+    """Inversion (32 steps) on every element, of its mean where lam < 10 and of 0 elsewhere (lam = 0 gives 0): (k, done,
+    lam >= 10). For the compiled backend, fused with the noise: cheaper than gathering the small means first."""
+    big = lam >= 10
+    k, done = _poisson_inversion(torch.where(big, torch.zeros_like(lam), lam), _to_uniform(_stream_bits(base, _STREAM_POISSON)), 32)
+    return k, done, big
+
 def _pad256(idx: torch.Tensor) -> torch.Tensor:
     "Index list padded (with its first entry) to a multiple of 256, so every element takes the same vectorised path."
     m = len(idx); mp = -(-m // 256) * 256
     return idx if mp == m else torch.cat([idx, idx[:1].expand(mp - m)])
 
-def _poisson_draw(lam, base, compiled: bool = False):
+def _poisson_draw(lam, base, compiled: bool = False, small=None):
     """Exact Poisson counts for means `lam` with random bases `base` (same shape). The elements with lam > 0 are
     gathered into two flat lists: lam < 10 by branch-free inversion (the rare unfinished ones continue in float64);
-    lam >= 10 by PTRS, one attempt at a time over the elements still open (attempt a always uses its own streams)."""
+    lam >= 10 by PTRS, one attempt at a time over the elements still open (attempt a always uses its own streams).
+    `small`: the output of `_poisson_small_all` for all elements, computed beforehand (then only lam >= 10 is gathered)."""
     flat, fbase = lam.reshape(-1), base.reshape(-1)
-    counts = torch.zeros_like(flat)
-    fns = (_poisson_small, _poisson_big, _poisson_big4)
-    small_fn, big_fn, big4_fn = (_compiled(fn, True) for fn in fns) if compiled else fns
-    pos = (flat > 0).nonzero().squeeze(1)  # about half the pixels are clipped to lam = 0 and stay 0
-    lp = flat.index_select(0, pos)
-    f = pos[lp < 10]
-    if len(f):
+    fns = (_poisson_small, _poisson_big, _poisson_big2)
+    small_fn, big_fn, big2_fn = (_compiled(fn, True) for fn in fns) if compiled else fns
+    if small is not None:
+        k, done, big = (t.reshape(-1) for t in small)
+        counts = k.clone()
+        if not bool(done.all()):
+            t = (~done).nonzero().squeeze(1); counts[t] = _finish_small(flat[t], fbase[t])
+        f = big.nonzero().squeeze(1)
+    else:
+        counts = torch.zeros_like(flat)
+        pos = (flat > 0).nonzero().squeeze(1)  # about half the pixels are clipped to lam = 0 and stay 0
+        lp = flat.index_select(0, pos)
+        f = pos[lp < 10]
+    if small is None and len(f):
         g = _pad256(f)
         k, done = small_fn(flat.index_select(0, g), fbase.index_select(0, g))
         k, done = k[:len(f)], done[:len(f)]
         todo = (~done).nonzero().squeeze(1)
         if len(todo): k = k.clone(); t = f[todo]; k[todo] = _finish_small(flat[t], fbase[t])
         counts.index_copy_(0, f, k)
-    f = pos[lp >= 10]
+    if small is None: f = pos[lp >= 10]
     a = 0
-    while len(f):  # attempt 0 on all, then 4 attempts at a time on the ~15 % still open, and so on
+    while len(f):  # attempt 0 on all, then 2 attempts at a time on the ~20 % still open, and so on
         g = _pad256(f)
-        k, acc = (big_fn if a == 0 else big4_fn)(flat.index_select(0, g), fbase.index_select(0, g), torch.tensor(a, device=lam.device))
+        k, acc = (big_fn if a == 0 else big2_fn)(flat.index_select(0, g), fbase.index_select(0, g), torch.tensor(a, device=lam.device))
         counts.index_copy_(0, f, k[:len(f)])  # the ones not accepted are overwritten by a later round
-        f = f[~acc[:len(f)]]; a += 1 if a == 0 else 4
+        f = f[~acc[:len(f)]]; a += 1 if a == 0 else 2
     return counts.reshape(lam.shape)
 
 def poisson_sample(lam: torch.Tensor,  # non-negative means, (B, ...)
@@ -262,7 +285,7 @@ def draw_parameters(kind: str, n: int, seed: int = 0, config: SimConfig | None =
         out['vortex_angle'] = 2 * math.pi * U(7)[:, 0]
     return out
 
-# %% ../nbs_lib/03_simulate.ipynb #e2f03329
+# %% ../nbs_lib/03_simulate.ipynb #7d9d6be2
 _CACHE: dict = {}
 
 def _static_fields(cfg: SimConfig, device: torch.device, dtype=torch.float32) -> dict:
@@ -275,8 +298,13 @@ def _static_fields(cfg: SimConfig, device: torch.device, dtype=torch.float32) ->
         a1, a2 = sie_deflection(x, y, thE, cfg.lens_e1, cfg.lens_e2, cfg.lens_center_x, cfg.lens_center_y), shear_deflection(x, y, cfg.shear_gamma1, cfg.shear_gamma2)
         def flat(t, fill):
             out = torch.full((P,), fill, dtype=torch.float64); out[:n * n] = t.reshape(-1); return out.to(device=device, dtype=dtype)
+        ker = gaussian_psf_kernel(cfg.psf_fwhm, cfg.pixel_scale, cfg.psf_truncation, dtype=torch.float64)
+        k_row, k_col = ker.sum(1), ker.sum(0)  # the truncated Gaussian kernel is the outer product of its marginals
+        separable = bool((ker - torch.outer(k_row, k_col)).abs().max() <= 1e-12 * ker.max())
         _CACHE[key] = dict(n=n, P=P, x=flat(x, 0.), y=flat(y, 0.), ax=flat(a1[0] + a2[0], 0.), ay=flat(a1[1] + a2[1], 0.),
-                           kernel=gaussian_psf_kernel(cfg.psf_fwhm, cfg.pixel_scale, cfg.psf_truncation, device=device, dtype=dtype),
+                           kernel=ker.to(device=device, dtype=dtype),
+                           k_row=k_row.to(device=device, dtype=dtype) if separable else None,
+                           k_col=k_col.to(device=device, dtype=dtype) if separable else None,
                            counter=torch.arange(P, device=device, dtype=torch.int64))
     return _CACHE[key]
 
@@ -296,6 +324,13 @@ def _render_model(st: dict, cfg: SimConfig, th2, cx, cy, src_x, src_y):
     n, ker = st['n'], st['kernel']
     r = ker.shape[0] // 2
     img = torch.nn.functional.pad(sb[:, :n * n].reshape(-1, n, n), (r, r, r, r))
+    if st['k_row'] is not None:  # separable: rows then columns (true convolution: kernel flipped), fixed order
+        kr, kc = st['k_row'], st['k_col']
+        tmp = kr[-1] * img[:, 0:n]
+        for i in range(1, ker.shape[0]): tmp = tmp + kr[-1 - i] * img[:, i:i + n]
+        out = kc[-1] * tmp[:, :, 0:n]
+        for j in range(1, ker.shape[1]): out = out + kc[-1 - j] * tmp[:, :, j:j + n]
+        return out * cfg.pixel_scale ** 2
     out = torch.zeros_like(img[:, :n, :n])
     for i in range(ker.shape[0]):  # true convolution: kernel flipped, fixed summation order
         for j in range(ker.shape[1]):
@@ -322,6 +357,11 @@ def _render_noisy(st: dict, cfg: SimConfig, model, texp, k1, k2):
     var = m.abs() / t + cfg.background_rms ** 2 if cfg.poisson_noise == 'gaussian' else torch.full_like(m, cfg.background_rms ** 2)
     lam = t * (m + torch.sqrt(var) * z)
     return torch.clamp(lam, min=0), base
+
+def _render_noisy_small(st: dict, cfg: SimConfig, model, texp, k1, k2):
+    "`_render_noisy` fused with `_poisson_small_all` (compiled backend): (lam, base, (k, done, lam >= 10))."
+    lam, base = _render_noisy(st, cfg, model, texp, k1, k2)
+    return lam, base, _poisson_small_all(lam, base)
 
 # %% ../nbs_lib/03_simulate.ipynb #9eabaadf
 def _point_masses(kind: str, truth: dict, cfg: SimConfig):
@@ -365,7 +405,7 @@ def _run_chunks(fn, starts: list, device: torch.device, compiled: bool = False):
     finally:
         if single: torch.set_num_threads(prev)
 
-# %% ../nbs_lib/03_simulate.ipynb #5861e2bd
+# %% ../nbs_lib/03_simulate.ipynb #29600d95
 def simulate_lenses(kind: str,  # 'no', 'sphere' or 'vort'
                     n: int,  # number of images
                     seed: int = 0,  # non-negative integer
@@ -385,7 +425,7 @@ def simulate_lenses(kind: str,  # 'no', 'sphere' or 'vort'
     idx = torch.arange(start, start + n, dtype=torch.int64)
     k1a, k2a = _image_keys(seed, kind, idx)
     C = _chunk_size(dev, backend)
-    model_fn, noise_fn = (_render_model, _render_noisy) if backend == 'eager' else (_compiled(_render_model), _compiled(_render_noisy))
+    model_fn, noise_fn = (_render_model, _render_noisy) if backend == 'eager' else (_compiled(_render_model), _compiled(_render_noisy_small))
     to = lambda t, s: None if t is None else t[s].to(device=dev, dtype=torch.float32)
 
     def chunk(s0: int):
@@ -396,8 +436,8 @@ def simulate_lenses(kind: str,  # 'no', 'sphere' or 'vort'
             pad = lambda t: None if t is None else torch.cat([t, t[-1:].expand(C - b, *t.shape[1:])])
             args, k1, k2 = [pad(a) for a in args], pad(k1), pad(k2)
         model = model_fn(st, cfg, *args[:5])
-        lam, base = noise_fn(st, cfg, model, args[5], k1, k2)
-        counts = _poisson_draw(lam, base, compiled=backend == 'compile') if cfg.final_poisson else lam
+        lam, base, *small = noise_fn(st, cfg, model, args[5], k1, k2)
+        counts = _poisson_draw(lam, base, compiled=backend == 'compile', small=small[0] if small else None) if cfg.final_poisson else lam
         img = (_compiled(_normalize) if backend == 'compile' else _normalize)(counts, nn_ * nn_) if cfg.normalize == 'minmax' else counts[:, :nn_ * nn_]
         img = img[:b]
         images[s, 0] = img.reshape(b, nn_, nn_)
