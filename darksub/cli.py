@@ -73,3 +73,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f'darksub {name}: interrupted', file=sys.stderr); return 130
     except SystemExit as e:  # argparse exits 2 on bad arguments, 0 on --help
         return e.code if isinstance(e.code, int) else 2
+
+if __name__ == '__main__' and 'IPython' not in sys.modules:  # `python -m darksub.cli ...` (how torchrun -m starts it), not in a notebook
+    sys.exit(main())
