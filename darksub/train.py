@@ -25,7 +25,7 @@ from .data import LensDataset, SimulatedLensStream, derive_seed, _rank_world, in
 # %% auto #0
 __all__ = ['SHIPPED_DIR', 'TrainConfig', 'lr_at', 'prepare_batch', 'stream_epoch', 'simulated_split', 'train_one_epoch',
            'macro_auc', 'validate', 'save_checkpoint', 'resolve_checkpoint', 'load_checkpoint', 'balanced_subset',
-           'fit', 'rank_batches', 'train_cli', 'bench_models', 'bench_table', 'bench_train_cli', 'bench_infer_cli']
+           'rank_batches', 'fit', 'train_cli', 'bench_models', 'bench_table', 'bench_train_cli', 'bench_infer_cli']
 
 # %% ../nbs_lib/08_train.ipynb #e277e11a
 @dataclass
@@ -375,6 +375,19 @@ def balanced_subset(dataset, n_per_class: int, seed: int = 0) -> torch.utils.dat
     sub.classes, sub.labels = getattr(dataset, 'classes', None), labels[np.sort(idx)]
     return sub
 
+# %% ../nbs_lib/08_train.ipynb #e92789fd
+def rank_batches(n: int,  # items in the dataset
+                 batch_size: int,  # global batch (all ranks together)
+                 steps: int, seed: int, epoch: int, rank: int = 0, world: int = 1) -> list[list[int]]:
+    "Dataset indices of rank `rank`'s slice of each of the `steps` global batches of epoch `epoch` (a deterministic distributed sampler)."
+    if batch_size % world: raise DarksubError(f'the batch size {batch_size} does not split over {world} processes: choose a multiple of {world}')
+    g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    total = steps * batch_size
+    sampler = RandomSampler(range(n), replacement=False, num_samples=total if total > n else None, generator=g)
+    order = DataLoader(range(n), batch_size=batch_size, sampler=sampler, drop_last=True, generator=g)  # the single-process order
+    b = batch_size // world
+    return [batch[rank * b:(rank + 1) * b].tolist() for batch, _ in zip(order, range(steps))]
+
 # %% ../nbs_lib/08_train.ipynb #31b989e1
 def _param_groups(model: nn.Module, weight_decay: float):
     decay, no_decay = [], []
@@ -502,19 +515,6 @@ def _fit(cfg, train_data, val_data, out_dir, resume, classes, progress, log, on_
                 train_seconds=prog['train_seconds'], train_images_per_s=prog['images'] / max(prog['train_seconds'], 1e-9),
                 wall_seconds=time.perf_counter() - t_start, device=str(device), model=model,
                 best_path=str(out/'best.safetensors') if out else None, out_dir=str(out) if out else None)
-
-# %% ../nbs_lib/08_train.ipynb #e92789fd
-def rank_batches(n: int,  # items in the dataset
-                 batch_size: int,  # global batch (all ranks together)
-                 steps: int, seed: int, epoch: int, rank: int = 0, world: int = 1) -> list[list[int]]:
-    "Dataset indices of rank `rank`'s slice of each of the `steps` global batches of epoch `epoch` (a deterministic distributed sampler)."
-    if batch_size % world: raise DarksubError(f'the batch size {batch_size} does not split over {world} processes: choose a multiple of {world}')
-    g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
-    total = steps * batch_size
-    sampler = RandomSampler(range(n), replacement=False, num_samples=total if total > n else None, generator=g)
-    order = DataLoader(range(n), batch_size=batch_size, sampler=sampler, drop_last=True, generator=g)  # the single-process order
-    b = batch_size // world
-    return [batch[rank * b:(rank + 1) * b].tolist() for batch, _ in zip(order, range(steps))]
 
 # %% ../nbs_lib/08_train.ipynb #4abcd36b
 def train_cli(argv: list[str] | None = None) -> int:
