@@ -19,7 +19,7 @@ COMMANDS = {  # name -> (module:function taking argv, one-line help)
     'evaluate': ('darksub.evaluate:evaluate_cli', 'evaluate a checkpoint on a dataset folder (JSON metrics)'),
     'predict': ('darksub.evaluate:predict_cli', 'class probabilities for .npy images into a CSV'),
     'fit': ('darksub.reconstruct:fit_cli', 'fit a smooth lens model to images and write anomaly maps'),
-    'bench': ('darksub.cli:bench_cli', 'throughput benchmarks: simulate, train, infer, fit'),
+    'bench': ('darksub.cli:bench_cli', 'throughput benchmarks: simulate, train, infer, fit, report (all in one)'),
 }
 
 BENCHES = {  # darksub bench NAME -> module:function taking argv
@@ -27,6 +27,7 @@ BENCHES = {  # darksub bench NAME -> module:function taking argv
     'train': 'darksub.train:bench_train_cli',
     'infer': 'darksub.train:bench_infer_cli',
     'fit': 'darksub.reconstruct:bench_fit_cli',
+    'report': 'darksub.bench:bench_report_cli',
 }
 
 # %% ../nbs_lib/13_cli.ipynb #dd3b9b14
@@ -73,3 +74,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f'darksub {name}: interrupted', file=sys.stderr); return 130
     except SystemExit as e:  # argparse exits 2 on bad arguments, 0 on --help
         return e.code if isinstance(e.code, int) else 2
+
+if __name__ == '__main__' and 'IPython' not in sys.modules:  # `python -m darksub.cli ...` (how torchrun -m starts it), not in a notebook
+    sys.exit(main())

@@ -15,8 +15,9 @@ from .core import DarksubError, atomic_path, resolve_device, write_json, _json_d
 
 # %% auto #0
 __all__ = ['SPLITS', 'DEEPLENSE_TEST_I_ID', 'load_npy', 'scan_dataset', 'split_sha256', 'validate_dataset', 'LensDataset',
-           'derive_seed', 'write_dataset', 'load_truth', 'SimulatedLensStream', 'safe_extract', 'download_deeplense',
-           'simulate_cli', 'download_cli', 'class_examples', 'plot_truth']
+           'derive_seed', 'init_distributed', 'close_distributed', 'dist_barrier', 'write_dataset', 'load_truth',
+           'SimulatedLensStream', 'safe_extract', 'download_deeplense', 'simulate_cli', 'download_cli',
+           'class_examples', 'plot_truth']
 
 # %% ../nbs_lib/04_data.ipynb #64167d41
 _NPY_MAGIC = b'\x93NUMPY'
@@ -382,45 +383,76 @@ def _idle_cores() -> int:
 
 _MARKER = '.darksub_incomplete.json'
 
-# %% ../nbs_lib/04_data.ipynb #3d668f4c
-def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to resume)
-                  n_per_class: int | dict,  # images per class in every split, or {split: count}
-                  splits: tuple | list | None = None,  # split names (default: the keys of n_per_class, else train, val, test)
-                  seed: int = 0,  # master seed; each split uses derive_seed(seed, split)
-                  config=None,  # preset name, SimConfig, dict of SimConfig fields, or None for 'model_i'
-                  device: str = 'cpu',  # 'cpu', 'cuda', 'auto'; images are identical on the same device type
-                  overwrite: bool = False,  # replace an existing dataset in out_dir
-                  batch_size: int | None = None,  # images simulated at once (default 256 on CPU, 2048 on CUDA)
-                  reuse: bool = False,  # return the manifest of an existing complete dataset of the same parameters
-                  progress: bool = True,  # show a tqdm progress bar
-                  workers: int | None = None) -> dict:  # CPU processes (default: the idle cores for >= 1500 images on CPU, else 1)
-    "Simulate a dataset into `out_dir/{split}/{class}/{i}.npy` (resumable, atomic) and return its manifest."
-    from tqdm import tqdm
-    from darksub import __version__
-    out = Path(out_dir)
-    counts = _counts(n_per_class, splits)
-    sim = _sim()
-    preset, cfg = _resolve_config(config)
+# %% ../nbs_lib/04_data.ipynb #19a85b31
+def _rank_world() -> tuple[int, int]:
+    "(rank, world size) from torch.distributed when initialised, else from the RANK and WORLD_SIZE variables, else (0, 1)."
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size()
+    try: rank, world = int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
+    except ValueError: raise DarksubError(f"RANK={os.environ.get('RANK')!r}, WORLD_SIZE={os.environ.get('WORLD_SIZE')!r}: expected integers") from None
+    if world < 1 or not 0 <= rank < world: raise DarksubError(f"RANK={rank}, WORLD_SIZE={world}: expected 0 <= RANK < WORLD_SIZE")
+    return rank, world
+
+_OWNED = False  # True when init_distributed created the process group (close_distributed then destroys it)
+
+def init_distributed(device: str | torch.device = 'auto') -> tuple[int, int, torch.device]:
+    "Join the torchrun process group when WORLD_SIZE > 1 (gloo on CPU, nccl on CUDA); returns (rank, world size, this rank's device)."
+    global _OWNED
+    import torch.distributed as dist
     dev = resolve_device(device)
-    classes = list(sim.CLASSES)
-    if sorted(classes) != classes: raise DarksubError(f"simulator classes {classes} are not sorted; labels would not match the folders")
-    if batch_size is None: batch_size = 2048 if dev.type == 'cuda' else 256
-    batch_size = _check_count(batch_size, 'batch_size')
-    params = {'format': 'darksub-dataset', 'format_version': 1, 'seed': int(seed),
-              'split_seeds': {s: derive_seed(seed, s) for s in counts}, 'preset': preset,
-              'config': _jsonable(dataclasses.asdict(cfg)), 'classes': classes, 'n_per_class': counts,
-              'device_type': dev.type}
+    rank, world = _rank_world()
+    if world == 1: return 0, 1, dev
+    if dev.type == 'cuda':  # one GPU per process: cuda:LOCAL_RANK
+        local = int(os.environ.get('LOCAL_RANK', 0))
+        if local >= torch.cuda.device_count():
+            raise DarksubError(f"LOCAL_RANK={local} but this node has {torch.cuda.device_count()} CUDA device(s): "
+                               f"start at most that many processes per node (--nproc_per_node)")
+        dev = torch.device('cuda', local); torch.cuda.set_device(dev)
+    if not dist.is_initialized():
+        if 'MASTER_ADDR' not in os.environ:
+            raise DarksubError(f'WORLD_SIZE={world} but MASTER_ADDR is not set: launch with torchrun (e.g. torchrun --standalone --nproc_per_node {world} ...)')
+        dist.init_process_group('nccl' if dev.type == 'cuda' else 'gloo')
+        _OWNED = True
+    return dist.get_rank(), dist.get_world_size(), dev
+
+def close_distributed():
+    "Destroy the process group if `init_distributed` created it (a no-op otherwise)."
+    global _OWNED
+    import torch.distributed as dist
+    if _OWNED and dist.is_initialized(): dist.destroy_process_group()
+    _OWNED = False
+
+def dist_barrier():
+    "Wait for every rank (a no-op without a process group)."
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1: dist.barrier()
+
+def _share(obj, src: int = 0):
+    "`obj` of rank `src` on every rank (broadcast; the identity in a single process)."
+    import torch.distributed as dist
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1: return obj
+    box = [obj]; dist.broadcast_object_list(box, src=src); return box[0]
+
+def _gather(obj) -> list:
+    "The list of `obj` of every rank, in rank order (`[obj]` in a single process)."
+    import torch.distributed as dist
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1: return [obj]
+    out = [None] * dist.get_world_size(); dist.all_gather_object(out, obj); return out
+
+# %% ../nbs_lib/04_data.ipynb #3d668f4c
+def _prepare_out(out: Path, params: dict, classes: list, counts: dict, batch_size: int, overwrite: bool, reuse: bool):
+    "Check, clear (overwrite) or resume the dataset folder `out` and write its marker: ('reuse', manifest) or ('go', batch_size, resumed)."
     manifest_path, marker = out/'manifest.json', out/_MARKER
+    resumed = False
     if out.exists() and not out.is_dir(): raise DarksubError(f"{out} exists and is not a folder")
     if manifest_path.exists():
         old = json.loads(manifest_path.read_text())
         same = {k: old.get(k) for k in params} == params
-        if reuse and same: return old
+        if reuse and same: return ('reuse', old)
         if not overwrite:
             why = ('it holds a complete dataset with the same parameters; pass reuse=True to use it'
                    if same else 'it holds a complete dataset made with other parameters')
             raise DarksubError(f"{out}: {why}; pass overwrite=True (CLI: --overwrite) to replace it, or choose another folder")
-    resumed = False
     if overwrite and out.is_dir():
         old_splits = set(counts) | set(json.loads(manifest_path.read_text()).get('n_per_class', {}) if manifest_path.exists() else ())
         manifest_path.unlink(missing_ok=True); marker.unlink(missing_ok=True)
@@ -439,6 +471,47 @@ def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to
         raise DarksubError(f"{out} is not empty and holds no darksub dataset; choose an empty or new folder, "
                            f"or pass overwrite=True (CLI: --overwrite) to write the dataset into it")
     write_json(marker, {'params': params, 'batch_size': batch_size})
+    return 'go', batch_size, resumed
+
+def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to resume)
+                  n_per_class: int | dict,  # images per class in every split, or {split: count}
+                  splits: tuple | list | None = None,  # split names (default: the keys of n_per_class, else train, val, test)
+                  seed: int = 0,  # master seed; each split uses derive_seed(seed, split)
+                  config=None,  # preset name, SimConfig, dict of SimConfig fields, or None for 'model_i'
+                  device: str = 'cpu',  # 'cpu', 'cuda', 'auto'; images are identical on the same device type
+                  overwrite: bool = False,  # replace an existing dataset in out_dir
+                  batch_size: int | None = None,  # images simulated at once (default 256 on CPU, 2048 on CUDA)
+                  reuse: bool = False,  # return the manifest of an existing complete dataset of the same parameters
+                  progress: bool = True,  # show a tqdm progress bar
+                  workers: int | None = None) -> dict:  # CPU processes (default: the idle cores for >= 1500 images on CPU, else 1)
+    "Simulate a dataset into `out_dir/{split}/{class}/{i}.npy` (resumable, atomic) and return its manifest; under torchrun each rank writes its share."
+    from tqdm import tqdm
+    from darksub import __version__
+    out = Path(out_dir)
+    counts = _counts(n_per_class, splits)
+    sim = _sim()
+    preset, cfg = _resolve_config(config)
+    dev = resolve_device(device)
+    rank, world = _rank_world()
+    if world > 1 and not torch.distributed.is_initialized():
+        raise DarksubError(f'WORLD_SIZE={world} but no process group: call darksub.data.init_distributed() first (darksub simulate does)')
+    classes = list(sim.CLASSES)
+    if sorted(classes) != classes: raise DarksubError(f"simulator classes {classes} are not sorted; labels would not match the folders")
+    if batch_size is None: batch_size = 2048 if dev.type == 'cuda' else 256
+    batch_size = _check_count(batch_size, 'batch_size')
+    params = {'format': 'darksub-dataset', 'format_version': 1, 'seed': int(seed),
+              'split_seeds': {s: derive_seed(seed, s) for s in counts}, 'preset': preset,
+              'config': _jsonable(dataclasses.asdict(cfg)), 'classes': classes, 'n_per_class': counts,
+              'device_type': dev.type}
+    manifest_path, marker = out/'manifest.json', out/_MARKER
+    prep = None
+    if rank == 0:  # rank 0 alone checks, clears and marks the folder; every rank follows its decision
+        try: prep = _prepare_out(out, params, classes, counts, batch_size, overwrite, reuse)
+        except DarksubError as e: prep = e
+    prep = _share(prep)
+    if isinstance(prep, DarksubError): raise DarksubError(str(prep))
+    if prep[0] == 'reuse': return prep[1]
+    _, batch_size, resumed = prep
     total = sum(counts.values()) * len(classes)
     t0, written = time.perf_counter(), 0
     tasks = []  # (split, class, start, size, indices still to write) of the batches not complete on disk
@@ -453,6 +526,7 @@ def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to
                 m = min(batch_size, n - start)
                 todo = [i for i in range(m) if f'{start + i}.npy' not in have]
                 if todo or not (truth_dir/f'{start:09d}.npz').exists(): tasks.append((split, c, start, m, todo))
+    dist_barrier()  # every rank has scanned the folder (and removed stray temporary files) before any rank writes
     n_todo = sum(t[3] for t in tasks)
     n_pix = int(getattr(cfg, 'n_pix', 150))
     need = n_todo * (-(-(4 * n_pix * n_pix + 128) // 4096) * 4096) + len(tasks) * 64 * 2**10
@@ -460,10 +534,12 @@ def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to
     if need > free:
         raise DarksubError(f"{out} needs about {need / 2**30:.2f} GiB for the {n_todo} images still to write, "
                            f"but only {free / 2**30:.2f} GiB are free; free some space or choose another folder")
+    tasks = tasks[rank::world]  # this rank's shard: every world-th batch
+    if workers is None and world > 1: workers = 1  # one process per rank: torchrun already spreads the work
     if workers is None:  # idle cores only: on a busy machine extra processes only add start-up time and contention
         workers = 1 if dev.type != 'cpu' or n_todo < 1500 else max(1, min(_idle_cores(), 8, len(tasks)))
     workers = _check_count(workers, 'workers')
-    bar = tqdm(total=total, initial=total - n_todo, desc=f"simulating {out.name}", unit='img', disable=not progress, smoothing=0.1)
+    bar = tqdm(total=total, initial=total - n_todo, desc=f"simulating {out.name}", unit='img', disable=not progress or rank != 0, smoothing=0.1)
     try:
         if workers > 1:  # processes (spawned: fork is unsafe after torch's thread pools start), one batch per task
             import multiprocessing as mp
@@ -492,21 +568,25 @@ def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to
                            f"no partial file was left, and running the same command again resumes") from None
     finally:
         bar.close()
-    first = out/next(iter(counts))/classes[0]/'0.npy'
-    sha = {s: split_sha256(out, s) for s in counts}
-    seconds = time.perf_counter() - t0  # simulation, writing and hashing
-    manifest = {**params, 'darksub_version': __version__,
-                'created_utc': datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
-                'layout': '{split}/{class}/{index}.npy', 'truth_layout': 'truth/{split}/{class}/{start}.npz',
-                'image_shape': list(load_npy(first).shape), 'dtype': 'float32', 'batch_size': batch_size,
-                'counts': {s: {c: n for c in classes} for s, n in counts.items()},
-                'sha256': sha,
-                'run': {'seconds': round(seconds, 3), 'images_written': written, 'resumed': resumed,
-                        'images_per_second': round(written / seconds, 1) if seconds > 0 else None, 'device': str(dev),
-                        'workers': workers}}
-    write_json(manifest_path, manifest, overwrite=True)
-    marker.unlink(missing_ok=True)
-    return manifest
+    written = sum(_gather(written)); dist_barrier()  # every shard is on disk before rank 0 hashes the dataset
+    manifest = None
+    if rank == 0:
+        first = out/next(iter(counts))/classes[0]/'0.npy'
+        sha = {s: split_sha256(out, s) for s in counts}
+        seconds = time.perf_counter() - t0  # simulation, writing and hashing
+        manifest = {**params, 'darksub_version': __version__,
+                    'created_utc': datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
+                    'layout': '{split}/{class}/{index}.npy', 'truth_layout': 'truth/{split}/{class}/{start}.npz',
+                    'image_shape': list(load_npy(first).shape), 'dtype': 'float32', 'batch_size': batch_size,
+                    'counts': {s: {c: n for c in classes} for s, n in counts.items()},
+                    'sha256': sha,
+                    'run': {'seconds': round(seconds, 3), 'images_written': written, 'resumed': resumed,
+                            'images_per_second': round(written / seconds, 1) if seconds > 0 else None, 'device': str(dev),
+                            'workers': workers, 'ranks': world}}
+        write_json(manifest_path, manifest, overwrite=True)
+        marker.unlink(missing_ok=True)
+    return _share(manifest)
+
 
 # %% ../nbs_lib/04_data.ipynb #90e0738a
 def load_truth(root: str | os.PathLike,  # dataset folder written by write_dataset
@@ -527,15 +607,6 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     return x ^ (x >> np.uint64(31))
-
-def _rank_world() -> tuple[int, int]:
-    "(rank, world size) from torch.distributed when initialised, else from the RANK and WORLD_SIZE variables, else (0, 1)."
-    import torch.distributed as dist
-    if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size()
-    try: rank, world = int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
-    except ValueError: raise DarksubError(f"RANK={os.environ.get('RANK')!r}, WORLD_SIZE={os.environ.get('WORLD_SIZE')!r}: expected integers") from None
-    if world < 1 or not 0 <= rank < world: raise DarksubError(f"RANK={rank}, WORLD_SIZE={world}: expected 0 <= RANK < WORLD_SIZE")
-    return rank, world
 
 class SimulatedLensStream(IterableDataset):
     "An infinite, balanced, reproducible torch IterableDataset of freshly simulated lenses, distinct across workers and ranks."
@@ -587,7 +658,7 @@ class SimulatedLensStream(IterableDataset):
         rank, world = _rank_world()
         info = get_worker_info()
         w, W = (info.id, info.num_workers) if info is not None else (0, 1)
-        return rank * W + w, world * W
+        return w * world + rank, world * W  # worker-major: batch i of a rank is chunk start + i * world + rank
 
     def __iter__(self):
         if self.device.type == 'cuda' and get_worker_info() is not None:
@@ -740,7 +811,7 @@ def _parse_counts(items: list[str], splits: list[str] | None):
     return counts
 
 def simulate_cli(argv: list[str] | None = None) -> int:
-    "`darksub simulate OUT --n-per-class N --seed S [--preset model_i] [--device cpu|cuda] [--splits ...] [--overwrite]`."
+    "`darksub simulate OUT --n-per-class N --seed S [--preset model_i] [--device cpu|cuda] [--splits ...] [--overwrite]` (shards under torchrun)."
     ap = argparse.ArgumentParser(prog='darksub simulate', description=write_dataset.__doc__)
     ap.add_argument('out', help='dataset folder to write (OUT/{split}/{class}/{i}.npy + manifest.json)')
     ap.add_argument('--n-per-class', nargs='+', required=True, metavar='N',
@@ -756,12 +827,16 @@ def simulate_cli(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     n = _parse_counts(a.n_per_class, a.splits)
     splits = None if isinstance(n, dict) else a.splits
-    m = write_dataset(a.out, n, splits=splits, seed=a.seed, config=a.preset, device=a.device, overwrite=a.overwrite,
-                      batch_size=a.batch_size, progress=not a.no_progress, workers=a.workers)
+    rank, world, dev = init_distributed(a.device)  # under torchrun: each rank writes its shard of the batches
+    try:
+        m = write_dataset(a.out, n, splits=splits, seed=a.seed, config=a.preset, device=str(dev), overwrite=a.overwrite,
+                          batch_size=a.batch_size, progress=not a.no_progress, workers=a.workers)
+    finally: close_distributed()
+    if rank: return 0
     r = m['run']
     print(f"darksub simulate: {sum(sum(c.values()) for c in m['counts'].values())} images in {a.out} "
           f"({r['images_written']} written{', resumed' if r['resumed'] else ''}, {r['seconds']:.1f} s, "
-          f"{r['images_per_second'] or 0:.0f} images/s on {r['device']}, {r['workers']} process(es)); manifest {Path(a.out)/'manifest.json'}")
+          f"{r['images_per_second'] or 0:.0f} images/s on {r['device']}, {r['workers']} process(es) x {r.get('ranks', 1)} rank(s)); manifest {Path(a.out)/'manifest.json'}")
     return 0
 
 # %% ../nbs_lib/04_data.ipynb #4d209ed4

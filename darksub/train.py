@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, Dataset, IterableDataset, TensorDataset
+from torch.utils.data import DataLoader, Dataset, IterableDataset, RandomSampler, Subset, TensorDataset
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from sklearn.metrics import roc_auc_score
@@ -20,12 +20,12 @@ import darksub
 from .core import DarksubError, atomic_path, resolve_device, seed_everything, write_json
 from .models import create_model, list_models, model_info
 from .preprocess import make_preprocess, random_rotate_flip, resize
-from .data import LensDataset, SimulatedLensStream, derive_seed
+from .data import LensDataset, SimulatedLensStream, derive_seed, _rank_world, init_distributed, close_distributed, dist_barrier, _gather
 
 # %% auto #0
 __all__ = ['SHIPPED_DIR', 'TrainConfig', 'lr_at', 'prepare_batch', 'stream_epoch', 'simulated_split', 'train_one_epoch',
            'macro_auc', 'validate', 'save_checkpoint', 'resolve_checkpoint', 'load_checkpoint', 'balanced_subset',
-           'fit', 'train_cli', 'bench_models', 'bench_table', 'bench_train_cli', 'bench_infer_cli']
+           'rank_batches', 'fit', 'train_cli', 'bench_models', 'bench_table', 'bench_train_cli', 'bench_infer_cli']
 
 # %% ../nbs_lib/08_train.ipynb #e277e11a
 @dataclass
@@ -34,7 +34,7 @@ class TrainConfig:
     model: str = 'crop_resnet_d4'  # registered model name (darksub.models.list_models())
     model_kwargs: dict = field(default_factory=dict)  # extra arguments of create_model
     epochs: int = 10  # maximum number of epochs
-    batch_size: int = 64  # images per optimiser step
+    batch_size: int = 64  # images per optimiser step (under torchrun: the global batch, split equally over the ranks)
     lr: float = 2e-3  # peak learning rate of AdamW
     weight_decay: float = 0.05  # AdamW weight decay (not applied to biases and norm layers)
     warmup_frac: float = 0.05  # fraction of all steps with a linear warm-up from 0
@@ -48,6 +48,7 @@ class TrainConfig:
     grad_clip: float | None = 2.0  # clip the gradient norm to this (None: no clipping)
     amp: str = 'auto'  # 'auto' (bf16 or fp16 on CUDA, off on CPU), 'bf16', 'fp16' or 'off'
     channels_last: str = 'auto'  # 'auto' (CUDA, or models that prefer it on CPU), 'on' or 'off'
+    compile: bool = False  # torch.compile the model (worth it on a GPU for long runs: slower start, faster steps)
     workers: int = 0  # DataLoader worker processes
     seed: int = 0  # seed of initialisation, data order, augmentation and simulation
     device: str = 'auto'  # 'auto', 'cpu', 'cuda', 'cuda:N'
@@ -96,10 +97,11 @@ def prepare_batch(x: torch.Tensor,  # images (B, C, H, W)
 
 # %% ../nbs_lib/08_train.ipynb #2f538a57
 def stream_epoch(stream: SimulatedLensStream,  # template: its config, classes and device are used
-                 batch_size: int, steps: int, epoch: int, seed: int, workers: int = 0):
-    "The `steps` batches (images (B, 1, H, W), labels (B,)) of epoch `epoch` of the simulated stream of `seed`."
+                 batch_size: int, steps: int, epoch: int, seed: int, workers: int = 0,
+                 world: int = 1):  # processes of the run: each yields batches of this rank's `batch_size`
+    "The `steps` batches (images (B, 1, H, W), labels (B,)) of epoch `epoch` of the simulated stream of `seed` (this rank's share under torchrun)."
     s = SimulatedLensStream(stream.preset or stream.config, seed=seed, classes=stream.classes, device=stream.device,
-                            batch_size=batch_size, start=epoch * steps)
+                            batch_size=batch_size, start=epoch * steps * world)
     dl = DataLoader(s, batch_size=None, num_workers=workers) if workers else s
     return _Limit(dl, steps)
 
@@ -137,7 +139,8 @@ def _amp_dtype(cfg: TrainConfig, device: torch.device):
 
 def _use_channels_last(cfg: TrainConfig, model: nn.Module, device: torch.device) -> bool:
     if cfg.channels_last != 'auto': return cfg.channels_last == 'on'
-    return device.type == 'cuda' or bool(getattr(model, 'cpu_channels_last', False))
+    m = getattr(model, 'module', model)  # unwrap DistributedDataParallel
+    return device.type == 'cuda' or bool(getattr(getattr(m, '_orig_mod', m), 'cpu_channels_last', False))
 
 def _to_device(x, y, device, channels_last):
     x = x.to(device, non_blocking=True).float(); y = y.to(device, non_blocking=True).long()
@@ -158,7 +161,8 @@ def train_one_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer,
     device = torch.device(device)
     model.train()
     amp = _amp_dtype(cfg, device); cl = _use_channels_last(cfg, model, device)
-    gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch)  # augmentation draws of this epoch
+    rank = _rank_world()[0]  # under torchrun each rank draws its own augmentations
+    gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch + rank * 1_000_000_007)  # augmentation draws of this epoch
     total_steps = total_steps or len(batches)
     n_seen, loss_sum, correct, t0 = 0, 0., 0, time.perf_counter()
     bar = tqdm(batches, desc=f'epoch {epoch + 1}', total=len(batches), disable=not progress, leave=False,
@@ -203,7 +207,7 @@ def macro_auc(y_true: np.ndarray, probs: np.ndarray) -> float:
 @torch.no_grad()
 def validate(model: nn.Module, loader, device: torch.device | str = 'cpu', cfg: TrainConfig | None = None,
              return_probs: bool = False) -> dict:
-    "Loss, accuracy and macro one-vs-rest AUC of `model` (eval mode) on `loader` of (images, labels)."
+    "Loss, accuracy and macro one-vs-rest AUC of `model` (eval mode) on `loader` of (images, labels); under torchrun over the shards of all ranks."
     device = torch.device(device); cfg = cfg or TrainConfig()
     model.eval()
     amp = _amp_dtype(cfg, device); cl = _use_channels_last(cfg, model, device)
@@ -216,8 +220,15 @@ def validate(model: nn.Module, loader, device: torch.device | str = 'cpu', cfg: 
             logits = model(x).float()
         loss_sum += F.cross_entropy(logits, y, reduction='sum').item()
         probs.append(logits.softmax(1).cpu()); labels.append(y.cpu())
-    if not probs: raise DarksubError('the validation data is empty')
-    p, y = torch.cat(probs).numpy(), torch.cat(labels).numpy()
+    parts = _gather((torch.cat(probs).numpy() if probs else np.zeros((0, 0), np.float32),
+                     torch.cat(labels).numpy() if labels else np.zeros(0, np.int64), loss_sum))
+    if len(parts) > 1:  # rank r validated items r, r + world, ... (see fit): interleave them back into dataset order
+        n, k = sum(len(q[1]) for q in parts), max(q[0].shape[1] for q in parts)
+        p, y = np.zeros((n, k), np.float32), np.zeros(n, np.int64)
+        for r, (pr, yr, _) in enumerate(parts): p[r::len(parts)], y[r::len(parts)] = pr, yr
+        loss_sum = sum(q[2] for q in parts)
+    else: p, y = parts[0][0], parts[0][1]
+    if not len(y): raise DarksubError('the validation data is empty')
     out = dict(loss=loss_sum / len(y), acc=float((p.argmax(1) == y).mean()), auc=macro_auc(y, p), n=int(len(y)))
     if return_probs: out.update(probs=p, labels=y)
     return out
@@ -364,6 +375,19 @@ def balanced_subset(dataset, n_per_class: int, seed: int = 0) -> torch.utils.dat
     sub.classes, sub.labels = getattr(dataset, 'classes', None), labels[np.sort(idx)]
     return sub
 
+# %% ../nbs_lib/08_train.ipynb #e92789fd
+def rank_batches(n: int,  # items in the dataset
+                 batch_size: int,  # global batch (all ranks together)
+                 steps: int, seed: int, epoch: int, rank: int = 0, world: int = 1) -> list[list[int]]:
+    "Dataset indices of rank `rank`'s slice of each of the `steps` global batches of epoch `epoch` (a deterministic distributed sampler)."
+    if batch_size % world: raise DarksubError(f'the batch size {batch_size} does not split over {world} processes: choose a multiple of {world}')
+    g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    total = steps * batch_size
+    sampler = RandomSampler(range(n), replacement=False, num_samples=total if total > n else None, generator=g)
+    order = DataLoader(range(n), batch_size=batch_size, sampler=sampler, drop_last=True, generator=g)  # the single-process order
+    b = batch_size // world
+    return [batch[rank * b:(rank + 1) * b].tolist() for batch, _ in zip(order, range(steps))]
+
 # %% ../nbs_lib/08_train.ipynb #31b989e1
 def _param_groups(model: nn.Module, weight_decay: float):
     decay, no_decay = [], []
@@ -377,16 +401,12 @@ def _write_history(path: Path, history: list[dict]):
             if history:
                 w = csv.DictWriter(f, fieldnames=list(history[0])); w.writeheader(); w.writerows(history)
 
-def _epoch_loader(train_data, cfg: TrainConfig, epoch: int, steps: int, device):
-    "The batches of one epoch, determined by (seed, epoch) only."
+def _epoch_loader(train_data, cfg: TrainConfig, epoch: int, steps: int, device, rank: int = 0, world: int = 1):
+    "This rank's batches of one epoch, determined by (seed, epoch) only; together the ranks' batches are those of one process."
     if isinstance(train_data, SimulatedLensStream):
-        return stream_epoch(train_data, cfg.batch_size, steps, epoch, cfg.seed, cfg.workers)
-    g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch)
-    n = steps * cfg.batch_size
-    sampler = torch.utils.data.RandomSampler(train_data, replacement=False, num_samples=n if n > len(train_data) else None, generator=g)
-    dl = DataLoader(train_data, batch_size=cfg.batch_size, sampler=sampler, drop_last=True, num_workers=cfg.workers,
-                    pin_memory=device.type == 'cuda', generator=g)
-    return _Limit(dl, steps)
+        return stream_epoch(train_data, cfg.batch_size // world, steps, epoch, cfg.seed, cfg.workers, world)
+    batches = rank_batches(len(train_data), cfg.batch_size, steps, cfg.seed, epoch, rank, world)
+    return DataLoader(train_data, batch_sampler=batches, num_workers=cfg.workers, pin_memory=device.type == 'cuda')
 
 # %% ../nbs_lib/08_train.ipynb #621c3346
 def fit(cfg: TrainConfig,
@@ -398,8 +418,17 @@ def fit(cfg: TrainConfig,
         progress: bool = True,  # tqdm bar per epoch
         log=print,  # one line per epoch
         on_epoch_end=None) -> dict:  # callback(epoch, row) after each epoch's checkpoints
-    "Train `cfg.model` with AdamW, warm-up + cosine, early stopping on validation AUC; returns history, best metrics, paths and speed."
-    device = resolve_device(cfg.device)
+    "Train `cfg.model` with AdamW, warm-up + cosine, early stopping on validation AUC; returns history, best metrics, paths and speed (DDP under torchrun)."
+    owned = not (torch.distributed.is_available() and torch.distributed.is_initialized())
+    rank, world, device = init_distributed(cfg.device)  # (0, 1, device) without torchrun
+    try: return _fit(cfg, train_data, val_data, out_dir, resume, classes, progress, log, on_epoch_end, rank, world, device)
+    finally:
+        if owned: close_distributed()
+
+def _fit(cfg, train_data, val_data, out_dir, resume, classes, progress, log, on_epoch_end, rank, world, device):
+    if rank: progress, log = False, (lambda *a, **k: None)  # rank 0 speaks for all
+    if cfg.batch_size % world:
+        raise DarksubError(f'--batch-size {cfg.batch_size} is the global batch and must split equally over the {world} processes: choose a multiple of {world}')
     out = Path(out_dir) if out_dir is not None else None
     state_path = out/'last_state.safetensors' if out else None
     if out and not resume and state_path.exists():
@@ -410,6 +439,7 @@ def fit(cfg: TrainConfig,
     model = create_model(cfg.model, num_classes=len(classes), **cfg.model_kwargs)
     model.darksub_cfg['preprocess'] = cfg.preprocess
     model = model.to(device)
+    if world > 1 and device.type == 'cuda': model = nn.SyncBatchNorm.convert_sync_batchnorm(model)  # batch statistics over all ranks
     if _use_channels_last(cfg, model, device): model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(_param_groups(model, cfg.weight_decay), lr=cfg.lr)
     amp = _amp_dtype(cfg, device)
@@ -424,13 +454,16 @@ def fit(cfg: TrainConfig,
             raise DarksubError(f'the training set has {len(train_data)} images, fewer than one batch of {cfg.batch_size}: lower --batch-size')
         steps = cfg.steps_per_epoch or len(train_data) // cfg.batch_size
     if val_data is None: raise DarksubError('fit needs validation data (a Dataset of (image, label))')
-    val_loader = DataLoader(val_data, batch_size=max(cfg.batch_size, 64), shuffle=False, num_workers=cfg.workers)
+    val_shard = Subset(val_data, range(rank, len(val_data), world)) if world > 1 else val_data  # gathered back by validate
+    val_loader = DataLoader(val_shard, batch_size=max(cfg.batch_size // world, 64), shuffle=False, num_workers=cfg.workers,
+                            pin_memory=device.type == 'cuda')
     model.darksub_cfg['img_size'] = cfg.img_size or int(val_data[0][0].shape[-1])  # the input side [pixels] the model is trained on
     total_steps = cfg.epochs * steps
     prog = dict(epoch=0, best_auc=-1., best_epoch=0, bad_epochs=0, history=[], train_seconds=0., images=0, stopped_early=False)
     if resume and state_path is not None and state_path.exists():
-        saved = _load_state(state_path, model, optimizer)
-        if saved.get('train_config') != _jsonable(dataclasses.asdict(cfg)):
+        saved = _load_state(state_path, model, optimizer)  # every rank loads the same state
+        defaults = _jsonable(dataclasses.asdict(TrainConfig()))  # settings added since the state was written take their defaults
+        if {**defaults, **(saved.get('train_config') or {})} != _jsonable(dataclasses.asdict(cfg)):
             raise DarksubError(f'{state_path} was written with another training configuration; resume with the same settings '
                                f'or choose another output folder')
         prog = saved
@@ -439,13 +472,22 @@ def fit(cfg: TrainConfig,
     meta_base = dict(classes=list(classes), train_config=prog['train_config'], seed=cfg.seed,
                      img_size=model.darksub_cfg['img_size'], preprocess=cfg.preprocess,
                      data=f'simulated:{train_data.preset or "custom"}' if simulated else str(getattr(train_data, 'root', type(train_data).__name__)))
+    net = model
+    if world > 1: net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None)
+    if cfg.compile: net = torch.compile(net)
     t_start = time.perf_counter()
     for epoch in range(prog['epoch'], cfg.epochs):
         if prog['stopped_early']: break
         seed_everything(cfg.seed * 1_000_003 + epoch)
-        batches = _epoch_loader(train_data, cfg, epoch, steps, device)
-        tr = train_one_epoch(model, batches, optimizer, cfg, device, step0=epoch * steps, total_steps=total_steps,
+        batches = _epoch_loader(train_data, cfg, epoch, steps, device, rank, world)
+        tr = train_one_epoch(net, batches, optimizer, cfg, device, step0=epoch * steps, total_steps=total_steps,
                              scaler=scaler, epoch=epoch, progress=progress)
+        if world > 1:  # loss, accuracy and images of all ranks; rank 0's BatchNorm buffers for everyone (what its checkpoint holds)
+            t = torch.tensor([tr['loss'] * tr['images'], tr['acc'] * tr['images'], tr['images']], dtype=torch.float64, device=device)
+            torch.distributed.all_reduce(t)
+            tr.update(loss=t[0].item() / max(t[2].item(), 1), acc=t[1].item() / max(t[2].item(), 1), images=int(t[2].item()),
+                      images_per_s=t[2].item() / max(tr['seconds'], 1e-9))
+            for b in model.buffers(): torch.distributed.broadcast(b, 0)
         va = validate(model, val_loader, device, cfg)
         prog['train_seconds'] += tr['seconds']; prog['images'] += tr['images']
         row = dict(epoch=epoch + 1, lr=optimizer.param_groups[0]['lr'], train_loss=tr['loss'], train_acc=tr['acc'],
@@ -458,11 +500,12 @@ def fit(cfg: TrainConfig,
         if cfg.patience and prog['bad_epochs'] >= cfg.patience: prog['stopped_early'] = True
         metrics = dict(epoch=epoch + 1, val_loss=va['loss'], val_acc=va['acc'], val_auc=va['auc'],
                        train_images_per_s=prog['images'] / max(prog['train_seconds'], 1e-9))
-        if out:
+        if out and rank == 0:
             if improved: save_checkpoint(model, out/'best.safetensors', dict(meta_base, metrics=metrics))
             save_checkpoint(model, out/'last.safetensors', dict(meta_base, metrics=metrics))
             _write_history(out/'history.csv', prog['history'])
             _save_state(state_path, model, optimizer, prog)
+        dist_barrier()  # the files of this epoch are complete before any rank goes on (or is killed)
         log(f"epoch {epoch + 1}/{cfg.epochs}: train loss {tr['loss']:.4f} acc {tr['acc']:.3f} | val loss {va['loss']:.4f} "
             f"acc {va['acc']:.3f} AUC {va['auc']:.4f}{' *' if improved else ''} | {tr['images_per_s']:.0f} img/s, {tr['seconds']:.1f} s")
         if on_epoch_end is not None: on_epoch_end(epoch + 1, row)
@@ -475,7 +518,7 @@ def fit(cfg: TrainConfig,
 
 # %% ../nbs_lib/08_train.ipynb #4abcd36b
 def train_cli(argv: list[str] | None = None) -> int:
-    "`darksub train --model NAME (--data DIR | --simulate) [...] --out RUN_DIR`: train and write checkpoints to RUN_DIR."
+    "`darksub train --model NAME (--data DIR | --simulate) [...] --out RUN_DIR`: train and write checkpoints to RUN_DIR (DDP under torchrun)."
     ap = argparse.ArgumentParser(prog='darksub train', description='Train a classifier on a dataset folder or on fresh simulated lenses.')
     ap.add_argument('--model', default='crop_resnet_d4', help=f"one of {', '.join(list_models())} (default: crop_resnet_d4)")
     src = ap.add_mutually_exclusive_group(required=True)
@@ -496,20 +539,26 @@ def train_cli(argv: list[str] | None = None) -> int:
     ap.add_argument('--device', default='auto'); ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--workers', type=int, default=0); ap.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     ap.add_argument('--resume', action='store_true', help='continue the run in --out from its last completed epoch')
+    ap.add_argument('--compile', action='store_true', help='torch.compile the model (GPU: slower start, faster steps)')
     ap.add_argument('--quiet', action='store_true', help='no progress bar')
     a = ap.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
     cfg = TrainConfig(model=a.model, epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, weight_decay=a.weight_decay,
                       steps_per_epoch=a.steps_per_epoch, patience=a.patience, img_size=a.img_size, preprocess=a.preprocess,
                       augment=a.augment, amp=a.amp, workers=a.workers, seed=a.seed, device=a.device, sim_preset=a.preset,
-                      sim_val_per_class=a.val_per_class)
+                      sim_val_per_class=a.val_per_class, compile=a.compile)
+    rank, world, dev = init_distributed(a.device)  # under torchrun: this process's rank and device (cuda:LOCAL_RANK)
+    try: return _train_main(a, cfg, rank, dev)
+    finally: close_distributed()
+
+def _train_main(a, cfg: TrainConfig, rank: int, dev: torch.device) -> int:
     if a.simulate:
-        dev = resolve_device(a.device)
         train, val = SimulatedLensStream(a.preset, seed=a.seed, device=dev if dev.type == 'cuda' and not a.workers else 'cpu'), None
     else:
         if not Path(a.data).is_dir(): raise DarksubError(f'dataset folder {a.data} not found')
         train, val = LensDataset(a.data, 'train'), LensDataset(a.data, 'val')
     r = fit(cfg, train, val, out_dir=a.out, resume=a.resume, progress=not a.quiet)
+    if rank: return 0
     print(json.dumps({k: r[k] for k in ('best_epoch', 'best_val_auc', 'best_val_acc', 'epochs_run', 'train_seconds',
                                         'train_images_per_s', 'device', 'best_path')}))
     return 0
