@@ -180,6 +180,12 @@ def _scan(root, split: str, classes=None, allow_pickle: bool = False, check_head
             desc = '; '.join(f"{len(v)} of {h}x{w} (e.g. {v[0].relative_to(split_dir)})" for (h, w), v in sizes.items())
             raise DarksubError(f"{split_dir} mixes images of different sizes: {desc}; expected one size for the whole dataset")
         hw = tuple(int(v) for v in next(iter(sizes)))
+        for other in _present_splits(base):  # one header per sibling split: a model must not train on one size and validate on another
+            first = next((p for c in _class_dirs(base/other) for p in sorted((base/other/c).glob('*.npy'), key=_natural_key)
+                          if not p.name.startswith('.')), None) if other != split else None
+            if first is not None and (ohw := tuple(int(v) for v in _image_hw(first, allow_pickle))) != hw:
+                raise DarksubError(f"{split_dir} holds {hw[0]}x{hw[1]} images but {first} is {ohw[0]}x{ohw[1]}; "
+                                   f"expected one size for the whole dataset")
     return _Scan(paths, np.asarray(labels, dtype=np.int64), expected, hw, split_dir, layout, strays)
 
 # %% ../nbs_lib/04_data.ipynb #db4b6d7d
@@ -641,7 +647,7 @@ def _members(archive: Path):
                 out.append((m.name, kind, m.linkname if m.issym() or m.islnk() else None, m))
             return 'tar', out
     except (tarfile.TarError, OSError, EOFError) as e:
-        raise DarksubError(f"{archive} is not a readable zip or tar archive ({e}); the download may be incomplete: delete it and try again") from None
+        raise DarksubError(f"{archive} is not a readable zip or tar archive ({' '.join(str(e).split())}); the download may be incomplete: delete it and try again") from None
 
 # %% ../nbs_lib/04_data.ipynb #b46f1c91
 def safe_extract(archive: str | os.PathLike,  # a .zip or .tar[.gz|.bz2|.xz] file
