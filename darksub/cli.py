@@ -14,6 +14,7 @@ __all__ = ['COMMANDS', 'BENCHES', 'bench_cli', 'main']
 COMMANDS = {  # name -> (module:function taking argv, one-line help)
     'pipeline': ('darksub.pipeline:pipeline_cli', 'run the numbered notebooks with papermill under a profile'),
     'simulate': ('darksub.data:simulate_cli', 'simulate a DeepLense-style dataset folder'),
+    'validate': ('darksub.data:validate_cli', 'check a dataset folder: layout, file headers, every pixel (status 2 on bad data)'),
     'download': ('darksub.data:download_cli', 'download the published DeepLense Test I dataset (gdown)'),
     'train': ('darksub.train:train_cli', 'train a model on a dataset folder or on simulated data'),
     'evaluate': ('darksub.evaluate:evaluate_cli', 'evaluate a checkpoint on a dataset folder (JSON metrics)'),
@@ -70,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(code or 0)
     except DarksubError as e:
         print(f'darksub {name}: error: {e}', file=sys.stderr); return 2
+    except OSError as e:  # the file system refused (permissions, a missing folder): the user's environment, not a bug
+        where = f' ({e.filename})' if getattr(e, 'filename', None) and str(e.filename) not in str(e) else ''
+        print(f'darksub {name}: error: {e}{where}', file=sys.stderr); return 2
     except KeyboardInterrupt:
         print(f'darksub {name}: interrupted', file=sys.stderr); return 130
     except SystemExit as e:  # argparse exits 2 on bad arguments, 0 on --help

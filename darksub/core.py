@@ -4,7 +4,7 @@
 
 # %% ../nbs_lib/00_core.ipynb #8c41977f
 from __future__ import annotations
-import contextlib, json, os, random, tempfile
+import contextlib, errno, json, os, random, tempfile
 from pathlib import Path
 import numpy as np
 import torch
@@ -38,12 +38,15 @@ def seed_everything(seed: int) -> int:
     return seed
 
 # %% ../nbs_lib/00_core.ipynb #45152995
+_DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}  # a full, read-only or over-quota file system
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, overwrite: bool = False):
-    "Yield a temporary path beside `path`; on success rename it to `path`, on error delete it."
+    "Yield a temporary path beside `path`; on success rename it to `path`, on error delete it (a full disk becomes a DarksubError)."
     path = Path(path)
     if path.exists() and not overwrite:
         raise DarksubError(f"{path} already exists; pass overwrite=True (CLI: --overwrite) to replace it")
+    existed = path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.part', dir=path.parent)
     os.close(fd)
@@ -51,8 +54,11 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = False):
     try:
         yield tmp
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError) and e.errno in _DISK_ERRORS:
+            raise DarksubError(f"writing {path} failed: {e.strerror or e} (disk full, over quota or read-only?); no partial file "
+                               f"was left{' and the previous file is unchanged' if existed else ''}") from None
         raise
 
 # %% ../nbs_lib/00_core.ipynb #e7293447

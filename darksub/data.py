@@ -16,7 +16,7 @@ from .core import DarksubError, atomic_path, resolve_device, write_json, _json_d
 # %% auto #0
 __all__ = ['SPLITS', 'DEEPLENSE_TEST_I_ID', 'load_npy', 'scan_dataset', 'split_sha256', 'validate_dataset', 'LensDataset',
            'derive_seed', 'init_distributed', 'close_distributed', 'dist_barrier', 'write_dataset', 'load_truth',
-           'SimulatedLensStream', 'safe_extract', 'download_deeplense', 'simulate_cli', 'download_cli',
+           'SimulatedLensStream', 'safe_extract', 'download_deeplense', 'simulate_cli', 'download_cli', 'validate_cli',
            'class_examples', 'plot_truth']
 
 # %% ../nbs_lib/04_data.ipynb #64167d41
@@ -171,7 +171,8 @@ def _scan(root, split: str, classes=None, allow_pickle: bool = False, check_head
         paths += files; labels += [label] * len(files)
     if strays:
         names = ', '.join(str(p.relative_to(split_dir)) for p in strays[:5]) + (' ...' if len(strays) > 5 else '')
-        warnings.warn(f"{split_dir}: ignoring {len(strays)} file(s) that are not .npy images: {names}", stacklevel=3)
+        warnings.warn(f"{split_dir}: ignoring {len(strays)} file(s) that are not .npy images: {names}; expected only "
+                      f"<class>/<i>.npy files", stacklevel=3)
     hw = None
     if check_headers:
         sizes = {}
@@ -180,6 +181,12 @@ def _scan(root, split: str, classes=None, allow_pickle: bool = False, check_head
             desc = '; '.join(f"{len(v)} of {h}x{w} (e.g. {v[0].relative_to(split_dir)})" for (h, w), v in sizes.items())
             raise DarksubError(f"{split_dir} mixes images of different sizes: {desc}; expected one size for the whole dataset")
         hw = tuple(int(v) for v in next(iter(sizes)))
+        for other in _present_splits(base):  # one header per sibling split: a model must not train on one size and validate on another
+            first = next((p for c in _class_dirs(base/other) for p in sorted((base/other/c).glob('*.npy'), key=_natural_key)
+                          if not p.name.startswith('.')), None) if other != split else None
+            if first is not None and (ohw := tuple(int(v) for v in _image_hw(first, allow_pickle))) != hw:
+                raise DarksubError(f"{split_dir} holds {hw[0]}x{hw[1]} images but {first} is {ohw[0]}x{ohw[1]}; "
+                                   f"expected one size for the whole dataset")
     return _Scan(paths, np.asarray(labels, dtype=np.int64), expected, hw, split_dir, layout, strays)
 
 # %% ../nbs_lib/04_data.ipynb #db4b6d7d
@@ -213,14 +220,14 @@ def validate_dataset(root: str | os.PathLike,  # dataset folder (either layout)
     if not splits: raise DarksubError(f"{root} holds no split folder; expected {root}/{{{','.join(SPLITS)}}}/<class>/*.npy")
     manifest = json.loads((root/'manifest.json').read_text()) if (root/'manifest.json').is_file() else None
     report = {'root': str(root), 'layout': layout, 'classes': None, 'image_shape': None, 'dtype': 'float32',
-              'splits': {}, 'n_images': 0, 'issues': [], 'manifest': manifest is not None}
-    seen, issues = {}, report['issues']
+              'splits': {}, 'n_images': 0, 'issues': [], 'defects': [], 'manifest': manifest is not None}
+    seen, issues, defects = {}, report['issues'], report['defects']  # defects: issues that mean broken files
     lo, hi = np.inf, -np.inf
     for split in splits:
         with warnings.catch_warnings(record=True) as w:
             warnings.simplefilter('always')
             s = _scan(root, split, report['classes'], allow_pickle)
-        issues += [str(x.message) for x in w]
+        issues += [str(x.message) for x in w]; defects += [str(x.message) for x in w]
         if report['classes'] is None: report['classes'], report['image_shape'] = s.classes, [1, *s.hw]
         elif [1, *s.hw] != report['image_shape']:
             raise DarksubError(f"{s.split_dir} holds {s.hw[0]}x{s.hw[1]} images but {splits[0]} holds "
@@ -239,9 +246,11 @@ def validate_dataset(root: str | os.PathLike,  # dataset folder (either layout)
                     n_const += 1
                     if n_const == 1: first_const = p
                 key = hashlib.blake2b(img.tobytes(), digest_size=16).digest()
-                if key in seen: issues.append(f"{p} is identical to {seen[key]}")
+                if key in seen: issues.append(f"{p} is identical to {seen[key]}; expected distinct images"); defects.append(issues[-1])
                 else: seen[key] = p
-            if n_const: issues.append(f"{split}: {n_const} constant image(s) (e.g. {first_const}); min-max scaling them divides by zero")
+            if n_const:
+                issues.append(f"{split}: {n_const} constant image(s) (e.g. {first_const}); expected images with contrast "
+                              f"(min-max scaling a constant image divides by zero)"); defects.append(issues[-1])
         if manifest is not None:
             want = manifest.get('counts', {}).get(split)
             if want is not None and want != counts:
@@ -709,7 +718,7 @@ def _members(archive: Path):
                 out.append((m.name, kind, m.linkname if m.issym() or m.islnk() else None, m))
             return 'tar', out
     except (tarfile.TarError, OSError, EOFError) as e:
-        raise DarksubError(f"{archive} is not a readable zip or tar archive ({e}); the download may be incomplete: delete it and try again") from None
+        raise DarksubError(f"{archive} is not a readable zip or tar archive ({' '.join(str(e).split())}); the download may be incomplete: delete it and try again") from None
 
 # %% ../nbs_lib/04_data.ipynb #b46f1c91
 def safe_extract(archive: str | os.PathLike,  # a .zip or .tar[.gz|.bz2|.xz] file
@@ -853,6 +862,25 @@ def download_cli(argv: list[str] | None = None) -> int:
     rep = validate_dataset(root, allow_pickle=a.allow_pickle, check_values=False)
     print(f"darksub download: {rep['n_images']} images in {root} ({rep['layout']} layout), classes {', '.join(rep['classes'])}, "
           + ', '.join(f"{s}: {v['n']}" for s, v in rep['splits'].items()))
+    for issue in rep['issues']: print(f"  note: {issue}")
+    return 0
+
+# %% ../nbs_lib/04_data.ipynb #c0ffee04
+def validate_cli(argv: list[str] | None = None) -> int:
+    "`darksub validate DIR [--splits ...] [--headers-only] [--lenient] [--allow-pickle]`: check a dataset folder; status 2 on bad data."
+    ap = argparse.ArgumentParser(prog='darksub validate', description=validate_dataset.__doc__)
+    ap.add_argument('root', help='dataset folder: ROOT/{split}/{class}/*.npy or the Test I layout ROOT/dataset/{split}/{class}/*.npy')
+    ap.add_argument('--splits', nargs='+', default=None, help='splits to check (default: those present among train, val, test)')
+    ap.add_argument('--headers-only', action='store_true', help='check the layout and file headers only, not every pixel (fast)')
+    ap.add_argument('--lenient', action='store_true', help='report constant or duplicate images and stray files without failing')
+    ap.add_argument('--allow-pickle', action='store_true', help='accept pickled object arrays (runs code from the files: trusted data only)')
+    a = ap.parse_args(argv)
+    rep = validate_dataset(a.root, a.splits, allow_pickle=a.allow_pickle, check_values=not a.headers_only)
+    if rep['defects'] and not a.lenient:
+        more = f" (and {len(rep['defects']) - 1} more)" if len(rep['defects']) > 1 else ''
+        raise DarksubError(f"{rep['defects'][0]}{more}; fix the data, or pass --lenient to accept it")
+    print(f"darksub validate: {rep['n_images']} images in {a.root} ({rep['layout']} layout), shape {tuple(rep['image_shape'])}, "
+          f"classes {', '.join(rep['classes'])}, " + ', '.join(f"{s}: {v['n']}" for s, v in rep['splits'].items()))
     for issue in rep['issues']: print(f"  note: {issue}")
     return 0
 

@@ -97,10 +97,16 @@ def run_pipeline(profile: str = 'quick',  # profile name: smoke, quick or full
     import papermill as pm
     root = Path(root).resolve()
     knobs = get_profile(profile, root, run_dir)
+    profile_knobs = set(knobs) - {'PROFILE', 'RUN_DIR'}
     knobs.update(overrides or {})
     run_dir = Path(knobs['RUN_DIR'])
     notebooks = find_notebooks(root)
     rels = [p.relative_to(root).as_posix() for p in notebooks]
+    declared = {nb: pm.inspect_notebook(str(nb)) for nb in notebooks}
+    unknown = sorted(set(overrides or {}) - profile_knobs - {k for d in declared.values() for k in d})
+    if unknown:
+        raise DarksubError(f"unknown parameter(s) {', '.join(unknown)}: expected a knob of profile {profile!r} or a parameter "
+                           f"of a notebook: {', '.join(sorted(profile_knobs))}")
     start = 0
     if start_from is not None:
         hits = [i for i, r in enumerate(rels) if r.startswith(str(start_from))]
@@ -119,8 +125,7 @@ def run_pipeline(profile: str = 'quick',  # profile name: smoke, quick or full
     log(f"  needs about {need['disk_gb']} GB of disk ({need['n_images']} simulated images) and {need['memory_gb']} GB of memory")
     status = 'ok'
     for nb, rel in zip(notebooks[start:], rels[start:]):
-        declared = pm.inspect_notebook(str(nb))
-        params = {k: v for k, v in knobs.items() if k in declared}
+        params = {k: v for k, v in knobs.items() if k in declared[nb]}
         out = run_dir/rel
         out.parent.mkdir(parents=True, exist_ok=True)
         metrics_path = out.with_suffix('.metrics.json')

@@ -1,0 +1,336 @@
+"""Issue 7, part 1: the bad-input corpus. Every case builds its input in tmp_path (nothing binary is committed), runs the
+`darksub` command a user would run, and checks: exit status 2, one message naming the file and what was expected, no
+traceback, nothing overwritten, no partial output, and no code from the input executed.
+
+Cases marked 'sub' run the installed console script in a new process; 'inproc' ones run the same `darksub.cli.main`
+in this process (commands that import torch models take ~5 s to start, so only one case per such command pays it).
+Set DARKSUB_RELIABILITY_OUT=FILE to record each outcome (tests/reliability_table.py turns them into the README table)."""
+from __future__ import annotations
+import errno, io, json, os, shutil, tarfile, zipfile
+from pathlib import Path
+import numpy as np
+import pytest
+from conftest import make_dataset, run_cli, run_inproc, sha256, tree_digest
+
+
+class Payload:
+    "Unpickling this object creates the file SENTINEL: if that file ever appears, darksub ran code from its input."
+    def __init__(self, sentinel): self.sentinel = str(sentinel)
+    def __reduce__(self): return (open, (self.sentinel, 'w'))
+
+
+def _pickled_npy(path, obj):
+    arr = np.empty(2, dtype=object); arr[0] = obj; arr[1] = 3.2e-23
+    np.save(path, arr, allow_pickle=True)
+
+
+def _zip(path, name, data=b'x'):
+    with zipfile.ZipFile(path, 'w') as z:
+        z.writestr('dataset/train/no/0.npy', data); z.writestr(name, data)
+    return path
+
+
+def _tar(path, name, link=None):
+    with tarfile.open(path, 'w:gz') as t:
+        info = tarfile.TarInfo('dataset/train/no/0.npy'); info.size = 1; t.addfile(info, io.BytesIO(b'x'))
+        info = tarfile.TarInfo(name)
+        if link: info.type, info.linkname = tarfile.SYMTYPE, link; t.addfile(info)
+        else: info.size = 1; t.addfile(info, io.BytesIO(b'x'))
+    return path
+
+
+def _ckpt_copy(ckpt, dest: Path, edit=None, truncate=None, weights=None) -> Path:
+    "A copy of the session checkpoint in `dest`, optionally with other weights bytes, truncated, or an edited sidecar."
+    dest.mkdir(parents=True, exist_ok=True)
+    p = dest/'model.safetensors'
+    shutil.copy(ckpt, p); shutil.copy(ckpt.with_suffix('.json'), p.with_suffix('.json'))
+    if weights is not None: p.write_bytes(weights)
+    if truncate: p.write_bytes(p.read_bytes()[:truncate])
+    if edit:
+        side = json.loads(p.with_suffix('.json').read_text()); edit(side)
+        p.with_suffix('.json').write_text(json.dumps(side))
+    return p
+
+
+# Each case: (what is tried, builder(tmp, ckpt) -> dict(argv, expect, [mode, names, absent, keep, sentinel, argparse])).
+# expect: substrings of the one-line message; names: the offending file, which the message must name.
+def c_npy_truncated(t, ck):
+    ds = make_dataset(t/'ds'); f = ds/'train'/'sphere'/'1.npy'; f.write_bytes(f.read_bytes()[:200])
+    return dict(mode='sub', argv=['validate', ds], names=f, expect=['is truncated', "header announces a float32 array of shape (1, 32, 32)"])
+
+def c_npy_corrupt(t, ck):
+    ds = make_dataset(t/'ds'); f = ds/'val'/'no'/'0.npy'; f.write_bytes(os.urandom(600))
+    return dict(argv=['validate', ds], names=f, expect=['is not a .npy file', 'expected an array saved with numpy.save'])
+
+def c_npy_truncated_predict(t, ck):
+    f = t/'img.npy'; np.save(f, np.zeros((1, 32, 32), np.float32) + 0.5); f.write_bytes(f.read_bytes()[:1000])
+    return dict(argv=['predict', '--checkpoint', ck, f, '--out', t/'p.csv', '--device', 'cpu'], mode='sub', names=f,
+                expect=['is truncated'], absent=[t/'p.csv'])
+
+def c_shape_hwc(t, ck):
+    ds = make_dataset(t/'ds'); f = ds/'train'/'no'/'1.npy'; np.save(f, np.random.rand(150, 150, 3).astype(np.float32))
+    return dict(argv=['validate', ds], names=f, expect=['shape (150, 150, 3)', 'channels-last', 'expected one single-channel image of shape (H, W) or (1, H, W)'])
+
+def c_shape_64(t, ck):
+    ds = make_dataset(t/'ds'); f = ds/'train'/'vort'/'1.npy'; np.save(f, np.random.rand(64, 64).astype(np.float32))
+    return dict(argv=['validate', ds], names=Path('vort/1.npy'), expect=['mixes images of different sizes', '1 of 64x64', 'expected one size'])
+
+def c_shape_1d(t, ck):
+    ds = make_dataset(t/'ds'); f = ds/'val'/'sphere'/'0.npy'; np.save(f, np.random.rand(4096).astype(np.float32))
+    return dict(argv=['validate', ds], names=f, expect=['shape (4096,)', 'expected one single-channel image'])
+
+def c_object_array(t, ck):
+    ds = make_dataset(t/'ds'); f = ds/'train'/'vort'/'0.npy'; _pickled_npy(f, np.random.rand(32, 32))
+    return dict(argv=['validate', ds], names=f, expect=['refusing to load', 'pickled object array', '--allow-pickle'])
+
+def c_pickle_payload_npy(t, ck):
+    f = t/'evil.npy'; _pickled_npy(f, Payload(t/'PWNED'))
+    return dict(argv=['predict', '--checkpoint', ck, f, '--out', t/'p.csv', '--device', 'cpu'], names=f,
+                expect=['refusing to load', 'arbitrary code'], absent=[t/'p.csv'], sentinel=t/'PWNED')
+
+def c_nan(t, ck):
+    ds = make_dataset(t/'ds'); f = ds/'train'/'no'/'0.npy'; a = np.load(f); a[0, 3, 4] = np.nan; np.save(f, a)
+    return dict(argv=['validate', ds], names=f, expect=['1 NaN and 0 infinite pixel(s)', 'expected finite values'])
+
+def c_inf(t, ck):
+    ds = make_dataset(t/'ds'); f = ds/'val'/'vort'/'1.npy'; a = np.load(f); a[0, 0, 0] = np.inf; a[0, 1, 1] = -np.inf; np.save(f, a)
+    return dict(argv=['validate', ds], names=f, expect=['0 NaN and 2 infinite pixel(s)', 'expected finite values'])
+
+def c_nan_evaluate(t, ck):
+    ds = make_dataset(t/'ds', {'test': 2}); f = ds/'test'/'sphere'/'1.npy'; a = np.load(f); a[0, 5, 5] = np.nan; np.save(f, a)
+    return dict(argv=['evaluate', ds, '--checkpoint', ck, '--device', 'cpu', '--n-boot', '0', '--out', t/'m.json'], mode='sub',
+                names=f, expect=['1 NaN and 0 infinite pixel(s)'], absent=[t/'m.json'])
+
+def c_constant(t, ck):
+    ds = make_dataset(t/'ds'); f = ds/'train'/'sphere'/'0.npy'; np.save(f, np.full((1, 32, 32), 0.25, np.float32))
+    return dict(argv=['validate', ds], names=f, expect=['1 constant image(s)', 'expected images with contrast', '--lenient'])
+
+def c_empty_class(t, ck):
+    ds = make_dataset(t/'ds'); d = ds/'val'/'sphere'; shutil.rmtree(d); d.mkdir()
+    return dict(argv=['validate', ds], names=d, expect=['holds no .npy files', 'expected one image per .npy file'])
+
+def c_missing_class(t, ck):
+    ds = make_dataset(t/'ds'); shutil.rmtree(ds/'val'/'vort')
+    return dict(argv=['validate', ds], names=ds/'val', expect=["has no class folder 'vort'", 'expected class folders: no, sphere, vort'])
+
+def c_no_splits(t, ck):
+    (t/'ds'/'images').mkdir(parents=True)
+    return dict(argv=['validate', t/'ds'], names=t/'ds', expect=['holds no split folder', 'expected'])
+
+def c_stray_files(t, ck):
+    ds = make_dataset(t/'ds'); (ds/'train'/'no'/'notes.txt').write_text('hello'); (ds/'train'/'no'/'3.npy.bak').write_bytes(b'x')
+    return dict(argv=['validate', ds], names=Path('no/notes.txt'), expect=['ignoring 2 file(s) that are not .npy images', 'expected only <class>/<i>.npy files'])
+
+def c_mixed_sizes(t, ck):
+    ds = make_dataset(t/'ds', {'train': 2}); make_dataset(ds, {'val': 2}, hw=(16, 16))
+    return dict(argv=['validate', ds], names=ds/'val', expect=['train holds 32x32 images but', 'is 16x16', 'expected one size for the whole dataset'])
+
+def c_mixed_sizes_train(t, ck):
+    ds = make_dataset(t/'ds', {'train': 2}); make_dataset(ds, {'val': 2}, hw=(16, 16))
+    return dict(argv=['train', '--data', ds, '--out', t/'run', '--epochs', '1', '--batch-size', '2', '--device', 'cpu', '--quiet'],
+                names=ds/'val', expect=['holds 32x32 images but', 'is 16x16'], absent=[t/'run'])
+
+def c_ckpt_truncated(t, ck):
+    p = _ckpt_copy(ck, t/'ck', truncate=4000)
+    return dict(argv=['predict', '--checkpoint', p, _img(t), '--out', t/'p.csv', '--device', 'cpu'], names=p,
+                expect=['does not match its sidecar (SHA-256 differs)', 'truncated or replaced'], absent=[t/'p.csv'])
+
+def c_ckpt_truncated_nosha(t, ck):
+    p = _ckpt_copy(ck, t/'ck', truncate=4000, edit=lambda s: s.pop('weights_sha256'))
+    return dict(argv=['predict', '--checkpoint', p, _img(t), '--out', t/'p.csv', '--device', 'cpu'], names=p,
+                expect=['is not a readable safetensors file', 'never pickle'], absent=[t/'p.csv'])
+
+def c_ckpt_other_arch(t, ck):
+    from darksub.models import create_model
+    from darksub.train import save_checkpoint
+    other = save_checkpoint(create_model('conv_lstm', num_classes=3), t/'other'/'m.safetensors', {'classes': ['no', 'sphere', 'vort']})
+    def claim_crop(s): s['model'] = 'crop_resnet_d4'; s['model_kwargs'] = {'num_classes': 3, 'in_chans': 1}
+    p = _ckpt_copy(ck, t/'ck', weights=other.read_bytes(), edit=lambda s: (claim_crop(s), s.update(weights_sha256=sha256(other))))
+    return dict(argv=['predict', '--checkpoint', p, _img(t), '--out', t/'p.csv', '--device', 'cpu'], names=p,
+                expect=["does not fit model 'crop_resnet_d4'"], absent=[t/'p.csv'])
+
+def c_ckpt_num_classes(t, ck):
+    p = _ckpt_copy(ck, t/'ck', edit=lambda s: s.update(classes=['no', 'sphere'], model_kwargs={'num_classes': 2, 'in_chans': 1}))
+    return dict(argv=['predict', '--checkpoint', p, _img(t), '--out', t/'p.csv', '--device', 'cpu'], names=p,
+                expect=["does not fit model 'crop_resnet_d4'", "'num_classes': 2"], absent=[t/'p.csv'])
+
+def c_ckpt_classes_dataset(t, ck):
+    ds = make_dataset(t/'ds', {'test': 2}, classes=('no', 'sphere', 'vort', 'wdm'))
+    return dict(argv=['evaluate', ds, '--checkpoint', ck, '--device', 'cpu', '--n-boot', '0', '--out', t/'m.json'], 
+                names=ds/'test', expect=["class folder(s) wdm that the checkpoint does not know", 'it predicts no, sphere, vort'], absent=[t/'m.json'])
+
+def c_ckpt_pickle(t, ck):
+    import torch
+    buf = io.BytesIO(); torch.save({'weight': Payload(t/'PWNED')}, buf)
+    p = _ckpt_copy(ck, t/'ck', weights=buf.getvalue(), edit=lambda s: s.pop('weights_sha256'))
+    return dict(argv=['predict', '--checkpoint', p, _img(t), '--out', t/'p.csv', '--device', 'cpu'], names=p,
+                expect=['is not a readable safetensors file', 'never pickle'], absent=[t/'p.csv'], sentinel=t/'PWNED')
+
+def c_ckpt_pt_file(t, ck):
+    import torch
+    p = t/'model.pt'; torch.save({'weight': Payload(t/'PWNED')}, p)
+    return dict(argv=['predict', '--checkpoint', p, _img(t), '--out', t/'p.csv', '--device', 'cpu'], names=p,
+                expect=['has no sidecar model.json'], absent=[t/'p.csv'], sentinel=t/'PWNED')
+
+def c_archive_dotdot(t, ck):
+    a = _zip(t/'a.zip', 'dataset/../../evil.txt')
+    return dict(mode='sub', argv=['download', t/'out', '--archive', a], names=a, expect=["'dataset/../../evil.txt' contains '..'", 'nothing was written'],
+                absent=[t/'out', t/'evil.txt'])
+
+def c_archive_absolute(t, ck):
+    a = _tar(t/'a.tar.gz', str(t/'abs_evil.txt'))
+    return dict(argv=['download', t/'out', '--archive', a], names=a, expect=['is an absolute path', 'nothing was written'],
+                absent=[t/'out', t/'abs_evil.txt'])
+
+def c_archive_symlink(t, ck):
+    a = _tar(t/'a.tar.gz', 'dataset/train/no/1.npy', link='/etc/passwd')
+    return dict(argv=['download', t/'out', '--archive', a], names=a, expect=["is a symlink to '/etc/passwd', outside the destination"],
+                absent=[t/'out'])
+
+def c_archive_corrupt(t, ck):
+    a = t/'a.zip'; a.write_bytes(b'PK\x03\x04' + os.urandom(300))
+    return dict(argv=['download', t/'out', '--archive', a], names=a, expect=['is not a readable zip or tar archive'], absent=[t/'out'])
+
+def c_unknown_preset(t, ck):
+    return dict(argv=['simulate', t/'out', '--n-per-class', '1', '--preset', 'model_z'], names=None,
+                expect=["unknown simulation preset 'model_z': expected one of"], absent=[t/'out'])
+
+def c_unknown_model(t, ck):
+    return dict(argv=['train', '--model', 'resnet9000', '--simulate', '--steps-per-epoch', '1', '--out', t/'run'], mode='sub', names=None,
+                expect=["unknown model 'resnet9000': expected one of", 'crop_resnet_d4'], absent=[t/'run'])
+
+def c_unknown_profile(t, ck):
+    return dict(argv=['pipeline', '--profile', 'huge', '--root', t, '--run-dir', t/'runs'], names=None,
+                expect=["unknown profile 'huge': expected one of smoke, quick, full"], absent=[t/'runs'])
+
+def c_unknown_device(t, ck):
+    return dict(argv=['simulate', t/'out', '--n-per-class', '1', '--device', 'tpu'], names=None,
+                expect=["unknown device 'tpu'", "expected 'auto', 'cpu' or 'cuda[:N]'"], absent=[t/'out'])
+
+def c_zero_count(t, ck):
+    return dict(mode='sub', argv=['simulate', t/'out', '--n-per-class', '0'], names=None, expect=['n_per_class = 0', 'expected a positive whole number'],
+                absent=[t/'out'])
+
+def c_negative_count(t, ck):
+    return dict(argv=['simulate', t/'out', '--n-per-class', 'train=4', 'val=-3'], names=None,
+                expect=["n_per_class['val'] = -3", 'expected a positive whole number'], absent=[t/'out'])
+
+def c_zero_epochs(t, ck):
+    return dict(argv=['train', '--simulate', '--epochs', '0', '--steps-per-epoch', '1', '--out', t/'run'], names=None,
+                expect=['invalid training configuration: epochs must be >= 1'], absent=[t/'run'])
+
+def c_unknown_option(t, ck):
+    return dict(mode='sub', argv=['simulate', t/'out', '--n-per-class', '1', '--n-per-klass', '2'], names=None, argparse=True,
+                expect=['unrecognized arguments: --n-per-klass 2'], absent=[t/'out'])
+
+def c_unknown_knob(t, ck):
+    return dict(argv=['pipeline', '--profile', 'smoke', '-p', 'EPOHCS', '3', '--root', t, '--run-dir', t/'runs'], names=None,
+                expect=['unknown parameter(s) EPOHCS', "expected a knob of profile 'smoke'"], absent=[t/'runs'])
+
+def c_unknown_command(t, ck):
+    return dict(mode='sub', argv=['simulte', t/'out'], names=None, argparse=True, expect=["unknown command 'simulte'"], absent=[t/'out'])
+
+def c_existing_csv(t, ck):
+    out = t/'p.csv'; out.write_text('precious\n')
+    return dict(argv=['predict', '--checkpoint', ck, _img(t), '--out', out, '--device', 'cpu'], names=out,
+                expect=['already exists', 'pass --overwrite to replace it'], keep=[out])
+
+def c_existing_dataset(t, ck):
+    from darksub.data import write_dataset
+    write_dataset(t/'ds', {'train': 1}, seed=1, progress=False)
+    return dict(argv=['simulate', t/'ds', '--n-per-class', 'train=2', '--no-progress'], names=t/'ds',
+                expect=['holds a complete dataset made with other parameters', '(CLI: --overwrite)'], keep=[t/'ds'])
+
+def c_nonempty_folder(t, ck):
+    (t/'home').mkdir(); (t/'home'/'thesis.tex').write_text('years of work')
+    return dict(argv=['simulate', t/'home', '--n-per-class', '1', '--no-progress'], names=t/'home',
+                expect=['is not empty and holds no darksub dataset'], keep=[t/'home'])
+
+def c_existing_fit(t, ck):
+    (t/'fit').mkdir(); img = _img(t); (t/'fit'/'img.json').write_text('{}')
+    return dict(argv=['fit', img, '--out', t/'fit', '--device', 'cpu', '--no-figures'], names=t/'fit'/'img.json',
+                expect=['already exists', 'pass --overwrite'], keep=[t/'fit'])
+
+
+def _img(t: Path) -> Path:
+    f = t/'img.npy'
+    if not f.exists(): np.save(f, np.random.default_rng(0).random((1, 32, 32), dtype=np.float32))
+    return f
+
+
+CASES = {name[2:]: fn for name, fn in list(globals().items()) if name.startswith('c_') and callable(fn)}
+
+
+@pytest.mark.parametrize('case', list(CASES))
+def test_bad_input(case, tmp_path, checkpoint):
+    spec = CASES[case](tmp_path, checkpoint)
+    argv, mode = spec['argv'], spec.get('mode', 'inproc')
+    before = {p: tree_digest(p) if p.is_dir() else sha256(p) for p in spec.get('keep', [])}
+    listing = sorted(p for p in tmp_path.rglob('*'))
+    r = (run_cli if mode == 'sub' else run_inproc)(*argv)
+    err = r.stderr.strip()
+    _record(case, CASES[case].__doc__, argv, mode, r)
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    assert 'Traceback' not in r.stderr, r.stderr
+    if not spec.get('argparse'):
+        assert len(err.splitlines()) == 1, f'expected one line on stderr, got:\n{err}'
+        assert err.startswith(f'darksub {argv[0]}: error: '), err
+    for s in spec['expect']: assert s in err, f'{s!r} not in {err!r}'
+    if spec.get('names') is not None: assert str(spec['names']) in err, f"message does not name {spec['names']}: {err}"
+    for p in spec.get('absent', []): assert not Path(p).exists(), f'{p} was created'
+    for p, digest in before.items(): assert (tree_digest(p) if p.is_dir() else sha256(p)) == digest, f'{p} was changed'
+    if 'sentinel' in spec: assert not Path(spec['sentinel']).exists(), 'code from the input file was executed'
+    leftovers = [p for p in tmp_path.rglob('*') if p.name.endswith('.part') or p.name.startswith('.extract-')]
+    assert not leftovers, f'partial output left behind: {leftovers}'
+    created = sorted(set(tmp_path.rglob('*')) - set(listing))
+    assert not created, f'files created by a failed command: {created}'
+
+
+def _record(case, doc, argv, mode, r):
+    out = os.environ.get('DARKSUB_RELIABILITY_OUT')
+    if not out: return
+    line = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ''
+    with open(out, 'a') as f:
+        f.write(json.dumps({'case': case, 'argv': [str(a) for a in argv], 'mode': mode, 'status': r.returncode, 'message': line}) + '\n')
+
+
+# A full disk during a write: a clear error and no partial file (in process: the write is made to fail with ENOSPC).
+def _enospc(*a, **k): raise OSError(errno.ENOSPC, 'No space left on device')
+
+def test_full_disk_dataset(tmp_path, monkeypatch):
+    from darksub.core import DarksubError
+    from darksub.data import write_dataset
+    monkeypatch.setattr(np, 'save', _enospc)
+    with pytest.raises(DarksubError, match='No space left on device') as e: write_dataset(tmp_path/'ds', {'train': 2}, progress=False)
+    assert '0.npy' in str(e.value) and 'no partial file' in str(e.value)
+    assert not [p for p in (tmp_path/'ds').rglob('*') if p.suffix in ('.npy', '.part') or p.name == 'manifest.json']
+
+def test_full_disk_checkpoint(tmp_path, monkeypatch, checkpoint):
+    import darksub.train as tr
+    from darksub.core import DarksubError
+    model, meta = tr.load_checkpoint(checkpoint)
+    p = tmp_path/'best.safetensors'; tr.save_checkpoint(model, p, meta); good = sha256(p)
+    monkeypatch.setattr(tr, 'save_file', _enospc)
+    with pytest.raises(DarksubError, match='best.safetensors failed: No space left on device') as e: tr.save_checkpoint(model, p, meta)
+    assert 'previous file is unchanged' in str(e.value)
+    assert sha256(p) == good and sorted(x.name for x in tmp_path.iterdir()) == ['best.json', 'best.safetensors']
+
+def test_full_disk_figure_and_report(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+    from darksub.core import DarksubError, write_json
+    from darksub.plots import save_figure
+    fig, ax = plt.subplots(); ax.plot([0, 1])
+    monkeypatch.setattr(fig, 'savefig', _enospc)
+    with pytest.raises(DarksubError, match='fig.png failed: No space left'): save_figure(fig, tmp_path/'fig.png')
+    plt.close(fig)
+    monkeypatch.setattr(Path, 'write_text', _enospc)
+    with pytest.raises(DarksubError, match='metrics.json failed: No space left'): write_json(tmp_path/'metrics.json', {'auc': 1.0})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_oserror_is_one_line(tmp_path):
+    "A folder the user cannot write to: one line and status 2 (here: the output's parent is a file)."
+    (tmp_path/'file').write_text('x')
+    r = run_inproc('simulate', tmp_path/'file'/'ds', '--n-per-class', '1', '--no-progress')
+    assert r.returncode == 2 and 'Traceback' not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert str(tmp_path/'file') in r.stderr
