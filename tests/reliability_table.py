@@ -14,7 +14,7 @@ with tempfile.TemporaryDirectory() as d:
                        env=env, capture_output=True, text=True)
     rows = [json.loads(l) for l in out.read_text().splitlines()]
 tail = r.stdout.strip().splitlines()[-1]
-short = lambda s: re.sub(r'/[^\s\'"]*/ckpt\d+/', 'CKPT/', re.sub(r'/[^\s\'"]*/test_bad_input_[^/\s\'"]+/', 'TMP/', s))
+short = lambda s: re.sub(r'/[^\s\'"]*/ckpt\d+/', 'CKPT/', re.sub(r'/[^\s\'"]*/test_bad_input_[^/\s\'"]+(/|(?=[\s\'"]|$))', 'TMP/', s))
 cell = lambda s: short(s).replace('|', '\\|')
 print(f"| # | case | command tried | run | status | message (stderr) |\n|---|---|---|---|---|---|")
 for i, x in enumerate(rows, 1):
