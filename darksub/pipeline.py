@@ -33,9 +33,15 @@ def get_profile(name: str, root: str | os.PathLike = '.', run_dir: str | os.Path
 # %% ../nbs_lib/12_pipeline.ipynb #be68749c
 def estimate_resources(knobs: dict, image_pixels: int = 150 * 150, n_classes: int = 3) -> dict:
     "Disk (GB) for the profile's dataset and a rough peak memory (GB) for its largest step."
-    n_images = n_classes * sum(int(knobs.get(k) or 0) for k in ('N_TRAIN', 'N_VAL', 'N_TEST'))
+    def count(k, default=0):
+        v = knobs.get(k)
+        if v is None: return default
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise DarksubError(f'{k} = {v!r}: expected a whole number >= 0 (e.g. -p {k} {default or 500})')
+        return v
+    n_images = n_classes * sum(count(k) for k in ('N_TRAIN', 'N_VAL', 'N_TEST'))
     dataset_gb = n_images * (image_pixels * 4 + 128) / 1e9
-    batch = int(knobs.get('BATCH_SIZE') or 64)
+    batch = count('BATCH_SIZE', 64) or 64
     memory_gb = 1.5 + batch * image_pixels * 4 * 400 / 1e9  # framework + activations of the largest model per image
     return {'n_images': n_images, 'dataset_gb': round(dataset_gb, 3), 'disk_gb': round(dataset_gb * 1.1 + 0.2, 3),
             'memory_gb': round(memory_gb, 1)}
