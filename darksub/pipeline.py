@@ -10,8 +10,8 @@ from pathlib import Path
 from .core import DarksubError, write_json, default_device
 
 # %% auto #0
-__all__ = ['load_profiles', 'get_profile', 'estimate_resources', 'check_disk', 'find_notebooks', 'parse_value', 'run_pipeline',
-           'pipeline_cli']
+__all__ = ['load_profiles', 'get_profile', 'estimate_resources', 'check_disk', 'available_memory_gb', 'check_memory',
+           'find_notebooks', 'parse_value', 'run_pipeline', 'pipeline_cli']
 
 # %% ../nbs_lib/12_pipeline.ipynb #6d974aa4
 def load_profiles() -> dict[str, dict]:
@@ -33,9 +33,15 @@ def get_profile(name: str, root: str | os.PathLike = '.', run_dir: str | os.Path
 # %% ../nbs_lib/12_pipeline.ipynb #be68749c
 def estimate_resources(knobs: dict, image_pixels: int = 150 * 150, n_classes: int = 3) -> dict:
     "Disk (GB) for the profile's dataset and a rough peak memory (GB) for its largest step."
-    n_images = n_classes * sum(int(knobs.get(k) or 0) for k in ('N_TRAIN', 'N_VAL', 'N_TEST'))
+    def count(k, default=0):
+        v = knobs.get(k)
+        if v is None: return default
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise DarksubError(f'{k} = {v!r}: expected a whole number >= 0 (e.g. -p {k} {default or 500})')
+        return v
+    n_images = n_classes * sum(count(k) for k in ('N_TRAIN', 'N_VAL', 'N_TEST'))
     dataset_gb = n_images * (image_pixels * 4 + 128) / 1e9
-    batch = int(knobs.get('BATCH_SIZE') or 64)
+    batch = count('BATCH_SIZE', 64) or 64
     memory_gb = 1.5 + batch * image_pixels * 4 * 400 / 1e9  # framework + activations of the largest model per image
     return {'n_images': n_images, 'dataset_gb': round(dataset_gb, 3), 'disk_gb': round(dataset_gb * 1.1 + 0.2, 3),
             'memory_gb': round(memory_gb, 1)}
@@ -48,9 +54,39 @@ def check_disk(path: str | os.PathLike, needed_gb: float):
     probe = next((p for p in [path, *path.parents] if p.exists()), Path('.'))
     free_gb = shutil.disk_usage(probe).free / 1e9
     if free_gb < needed_gb:
-        raise DarksubError(f'{probe} has {free_gb:.1f} GB free but this run needs about {needed_gb:.1f} GB; '
-                           f'free some space or choose a smaller profile')
+        raise DarksubError(f'{probe} has {free_gb:.1f} GB free but this run needs about {needed_gb:.1f} GB; free some space, '
+                           f'choose a smaller profile (--profile smoke or quick) or lower the sizes with -p (e.g. -p N_TRAIN 500), '
+                           f'or pass --force to run anyway')
     return free_gb
+
+# %% ../nbs_lib/12_pipeline.ipynb #93023f35
+def available_memory_gb() -> float:
+    "Memory (GB) this process can still take: the kernel's MemAvailable (free + reclaimable cache), capped by a container (cgroup) limit; inf when unknown."
+    avail = None
+    try:
+        line = next(l for l in Path('/proc/meminfo').read_text().splitlines() if l.startswith('MemAvailable:'))
+        avail = int(line.split()[1]) * 1024
+    except (OSError, StopIteration, ValueError, IndexError):
+        try: avail = os.sysconf('SC_AVPHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')  # free pages only: an underestimate
+        except (ValueError, OSError, AttributeError): pass
+    for limit, used in (('/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory.current'),  # cgroup v2, then v1
+                        ('/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/memory/memory.usage_in_bytes')):
+        try: room = int(Path(limit).read_text()) - int(Path(used).read_text())
+        except (OSError, ValueError): continue  # no such file, or 'max': no limit
+        avail = room if avail is None else min(avail, room)
+        break
+    return float('inf') if avail is None else max(avail, 0) / 1e9
+
+# %% ../nbs_lib/12_pipeline.ipynb #42592a39
+def check_memory(needed_gb: float,  # estimated peak memory of the run [GB]
+                 available_gb: float | None = None):  # memory available [GB] (default: available_memory_gb())
+    "Raise `DarksubError` when less than `needed_gb` of memory is available; returns the available GB."
+    available_gb = available_memory_gb() if available_gb is None else available_gb
+    if available_gb < needed_gb:
+        raise DarksubError(f'this run needs about {needed_gb:.1f} GB of memory but only {available_gb:.1f} GB is available; '
+                           f'choose a smaller profile (--profile smoke or quick) or lower the sizes with -p (e.g. -p BATCH_SIZE 16), '
+                           f'free some memory, or pass --force to run anyway')
+    return available_gb
 
 # %% ../nbs_lib/12_pipeline.ipynb #f8b24d7c
 def find_notebooks(root: str | os.PathLike = '.') -> list[Path]:
@@ -92,6 +128,7 @@ def run_pipeline(profile: str = 'quick',  # profile name: smoke, quick or full
                  start_from: str | None = None,  # restart at the first notebook whose path starts with this ('03', '03_Model/02')
                  run_dir: str | os.PathLike | None = None,  # where executed copies go (default root/runs/<profile>)
                  kernel_name: str = 'darksub',  # Jupyter kernel to execute on
+                 force: bool = False,  # run even when the estimate exceeds the free disk or the available memory
                  log=print) -> dict:
     "Execute every numbered notebook under `root` in order with papermill; returns the summary written to `run_dir/summary.json`."
     import papermill as pm
@@ -112,9 +149,13 @@ def run_pipeline(profile: str = 'quick',  # profile name: smoke, quick or full
         hits = [i for i, r in enumerate(rels) if r.startswith(str(start_from))]
         if not hits: raise DarksubError(f"--from {start_from!r} matches no notebook; notebooks are: {', '.join(rels)}")
         start = hits[0]
+    need, short = estimate_resources(knobs), []
+    for check, args in ((check_disk, (run_dir, need['disk_gb'])), (check_memory, (need['memory_gb'],))):
+        try: check(*args)
+        except DarksubError as e:  # refused before anything runs or is written, unless forced
+            if not force: raise
+            short.append(str(e).split(';')[0])
     _check_kernel(kernel_name)
-    need = estimate_resources(knobs)
-    check_disk(run_dir, need['disk_gb'])
     summary_path = run_dir/'summary.json'
     previous = {}
     if start and summary_path.exists():
@@ -123,6 +164,7 @@ def run_pipeline(profile: str = 'quick',  # profile name: smoke, quick or full
                'overrides': overrides or {}, 'notebooks': [previous[r] for r in rels[:start] if r in previous]}
     log(f"darksub pipeline: profile {profile}, {len(notebooks) - start} notebook(s), device {summary['device']}, output {run_dir}")
     log(f"  needs about {need['disk_gb']} GB of disk ({need['n_images']} simulated images) and {need['memory_gb']} GB of memory")
+    for s in short: log(f"  warning (--force): {s}")
     status = 'ok'
     for nb, rel in zip(notebooks[start:], rels[start:]):
         params = {k: v for k, v in knobs.items() if k in declared[nb]}
@@ -158,7 +200,7 @@ def run_pipeline(profile: str = 'quick',  # profile name: smoke, quick or full
 
 # %% ../nbs_lib/12_pipeline.ipynb #018d6e8f
 def pipeline_cli(argv: list[str] | None = None) -> int:
-    "`darksub pipeline --profile NAME [-p KEY VALUE ...] [--from NN]`: run the numbered notebooks; 0 on success, 1 on a failed notebook."
+    "`darksub pipeline --profile NAME [-p KEY VALUE ...] [--from NN] [--force]`: run the numbered notebooks; 0 on success, 1 on a failed notebook."
     ap = argparse.ArgumentParser(prog='darksub pipeline', description=run_pipeline.__doc__)
     ap.add_argument('--profile', default='quick', help='smoke | quick | full (default: quick)')
     ap.add_argument('-p', '--param', nargs=2, action='append', default=[], metavar=('KEY', 'VALUE'),
@@ -167,7 +209,8 @@ def pipeline_cli(argv: list[str] | None = None) -> int:
     ap.add_argument('--root', default='.', help='repository root (default: current directory)')
     ap.add_argument('--run-dir', default=None, help='output folder (default: ROOT/runs/PROFILE)')
     ap.add_argument('--kernel', default='darksub', help='Jupyter kernel name (default: darksub)')
+    ap.add_argument('--force', action='store_true', help='run even when the profile needs more disk or memory than is free')
     a = ap.parse_args(argv)
     overrides = {k: parse_value(v) for k, v in a.param}
-    summary = run_pipeline(a.profile, a.root, overrides, a.start_from, a.run_dir, a.kernel)
+    summary = run_pipeline(a.profile, a.root, overrides, a.start_from, a.run_dir, a.kernel, a.force)
     return 0 if summary['status'] == 'ok' else 1

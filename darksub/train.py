@@ -25,7 +25,8 @@ from .data import LensDataset, SimulatedLensStream, derive_seed, _rank_world, in
 # %% auto #0
 __all__ = ['SHIPPED_DIR', 'TrainConfig', 'lr_at', 'prepare_batch', 'stream_epoch', 'simulated_split', 'train_one_epoch',
            'macro_auc', 'validate', 'save_checkpoint', 'resolve_checkpoint', 'load_checkpoint', 'balanced_subset',
-           'rank_batches', 'fit', 'train_cli', 'bench_models', 'bench_table', 'bench_train_cli', 'bench_infer_cli']
+           'rank_batches', 'check_train_resources', 'fit', 'train_cli', 'bench_models', 'bench_table',
+           'bench_train_cli', 'bench_infer_cli']
 
 # %% ../nbs_lib/08_train.ipynb #e277e11a
 @dataclass
@@ -270,8 +271,13 @@ def save_checkpoint(model: nn.Module, path: str | os.PathLike, meta: dict, overw
 SHIPPED_DIR = Path(darksub.__file__).resolve().parent.parent/'03_Model'  # weights shipped with the repository (editable install)
 
 def resolve_checkpoint(path_or_name: str | os.PathLike) -> Path:
-    "The .safetensors file meant by a path (file, its .json sidecar, or a run folder holding best.safetensors) or a shipped model name."
+    "The .safetensors file meant by a path (file, its .json sidecar, or a run folder holding best.safetensors) or a shipped model name; any other weights file (.pt, .pth, .pkl, .ckpt: pickle) is refused."
     s = str(path_or_name); p = Path(s)
+    if p.suffix not in ('.safetensors', '.json', '') or (p.suffix == '' and p.is_file()):
+        raise DarksubError(f'{p} is not a .safetensors file: darksub loads weights only from safetensors, because a pickle-based torch '
+                           f'checkpoint (.pt, .pth, .pkl, .ckpt) can run code when loaded; to convert one you trust: '
+                           f'sd = torch.load(path, weights_only=True); safetensors.torch.save_file(sd, "model.safetensors"), plus its '
+                           f'.json sidecar (darksub.train.save_checkpoint writes both from a model holding those weights)')
     if p.is_dir():
         p = p/'best.safetensors'
         if not p.exists(): raise DarksubError(f'{path_or_name} is a folder without best.safetensors: expected a checkpoint file or a run folder')
@@ -408,6 +414,43 @@ def _epoch_loader(train_data, cfg: TrainConfig, epoch: int, steps: int, device, 
     batches = rank_batches(len(train_data), cfg.batch_size, steps, cfg.seed, epoch, rank, world)
     return DataLoader(train_data, batch_sampler=batches, num_workers=cfg.workers, pin_memory=device.type == 'cuda')
 
+# %% ../nbs_lib/08_train.ipynb #a0706e44
+def _footprint(data) -> tuple[int, int, str]:
+    "(bytes on disk, bytes held in RAM, how it is read) of a training or validation set."
+    base = data.dataset if isinstance(data, Subset) else data  # a subset of a cached dataset holds the whole cache
+    if isinstance(base, SimulatedLensStream): return 0, 0, 'streamed from the simulator'
+    if isinstance(base, LensDataset):  # float32 pixels plus a 128-byte .npy header per file
+        return base.nbytes + 128 * len(base), base.nbytes if base.mode == 'memory' else 0, \
+               'cached in RAM' if base.mode == 'memory' else 'memory-mapped from disk'
+    if isinstance(base, TensorDataset): return 0, sum(t.nbytes for t in base.tensors), 'in RAM'
+    return 0, 0, f'read by {type(base).__name__}'
+
+def _size(b: float) -> str: return f'{b / 1e9:.2f} GB' if b >= 1e8 else f'{b / 1e6:.1f} MB' if b >= 1e5 else f'{b / 1e3:.1f} kB'
+
+def check_train_resources(model: nn.Module, train_data, val_data=None,
+                          out_dir: str | os.PathLike | None = None,  # where checkpoints go (None: nothing written)
+                          resume: bool = False) -> dict:  # the run's own checkpoints in out_dir will be replaced
+    "Disk and memory of the data and disk of the checkpoints against the free disk in `out_dir` (a one-line `line`); refuses a disk too small."
+    import shutil
+    param_bytes = sum(t.numel() * t.element_size() for t in getattr(model, 'module', model).state_dict().values())
+    need = 8 * param_bytes  # best + last + last_state (weights and 2 AdamW moments) + last_state's temporary copy
+    parts = [(name, *_footprint(d)) for name, d in (('train', train_data), ('val', val_data)) if d is not None]
+    line = 'data: ' + '; '.join(f'{n} ' + (f'{_size(disk)} on disk, ' if disk else '') + how + (f' ({_size(ram)})' if ram else '')
+                                for n, disk, ram, how in parts)
+    free = None
+    if out_dir is not None:
+        out = Path(out_dir)
+        probe = next((q for q in [out, *out.parents] if q.exists()), Path('.'))
+        free = shutil.disk_usage(probe).free
+        if resume: free += sum(f.stat().st_size for f in (out/'best.safetensors', out/'last.safetensors', out/'last_state.safetensors') if f.exists())
+        line += f' | checkpoints: about {_size(need)}, {_size(free)} free in {probe}'
+        if free < need:
+            raise DarksubError(f'{probe} has {_size(free)} free but the checkpoints of this run need about {_size(need)} '
+                               f'({param_bytes / 4e6:.1f} M parameters x 4 bytes x 8: best, last and the resume state with the AdamW '
+                               f'moments); free some space or choose another --out')
+    return dict(line=line, param_bytes=param_bytes, checkpoint_bytes=need, free_bytes=free,
+                data_disk_bytes=sum(q[1] for q in parts), data_ram_bytes=sum(q[2] for q in parts))
+
 # %% ../nbs_lib/08_train.ipynb #621c3346
 def fit(cfg: TrainConfig,
         train_data,  # a Dataset of (image (1, H, W), label), or a SimulatedLensStream to train on fresh simulated lenses
@@ -437,6 +480,7 @@ def _fit(cfg, train_data, val_data, out_dir, resume, classes, progress, log, on_
     if len(classes) < 2: raise DarksubError('fit needs the class names: pass classes=[...] or data with a `classes` attribute')
     seed_everything(cfg.seed)
     model = create_model(cfg.model, num_classes=len(classes), **cfg.model_kwargs)
+    log(check_train_resources(model, train_data, val_data, out, resume)['line'])  # refuses an output disk too small for the checkpoints
     model.darksub_cfg['preprocess'] = cfg.preprocess
     model = model.to(device)
     if world > 1 and device.type == 'cuda': model = nn.SyncBatchNorm.convert_sync_batchnorm(model)  # batch statistics over all ranks

@@ -166,11 +166,23 @@ def c_ckpt_pickle(t, ck):
     return dict(argv=['predict', '--checkpoint', p, _img(t), '--out', t/'p.csv', '--device', 'cpu'], names=p,
                 expect=['is not a readable safetensors file', 'never pickle'], absent=[t/'p.csv'], sentinel=t/'PWNED')
 
+_NOT_SAFETENSORS = ['is not a .safetensors file', 'darksub loads weights only from safetensors', 'can run code',
+                    'torch.load(path, weights_only=True)', 'safetensors.torch.save_file']
+
 def c_ckpt_pt_file(t, ck):
+    "A pickle payload saved with torch.save as model.pt (with a sidecar beside it): refused by name, never unpickled."
     import torch
-    p = t/'model.pt'; torch.save({'weight': Payload(t/'PWNED')}, p)
+    p = t/'model.pt'; torch.save({'weight': Payload(t/'PWNED')}, p); shutil.copy(ck.with_suffix('.json'), t/'model.json')
     return dict(argv=['predict', '--checkpoint', p, _img(t), '--out', t/'p.csv', '--device', 'cpu'], names=p,
-                expect=['has no sidecar model.json'], absent=[t/'p.csv'], sentinel=t/'PWNED')
+                expect=_NOT_SAFETENSORS, absent=[t/'p.csv'], sentinel=t/'PWNED')
+
+def c_ckpt_pt_state_dict(t, ck):
+    "A plain torch.save state dict (.pth): refused too, with how to convert it."
+    import torch
+    from safetensors.torch import load_file
+    p = t/'model.pth'; torch.save(load_file(ck), p)
+    return dict(argv=['predict', '--checkpoint', p, _img(t), '--out', t/'p.csv', '--device', 'cpu'], names=p,
+                expect=_NOT_SAFETENSORS, absent=[t/'p.csv'])
 
 def c_archive_dotdot(t, ck):
     a = _zip(t/'a.zip', 'dataset/../../evil.txt')
@@ -226,6 +238,17 @@ def c_unknown_option(t, ck):
 def c_unknown_knob(t, ck):
     return dict(argv=['pipeline', '--profile', 'smoke', '-p', 'EPOHCS', '3', '--root', t, '--run-dir', t/'runs'], names=None,
                 expect=['unknown parameter(s) EPOHCS', "expected a knob of profile 'smoke'"], absent=[t/'runs'])
+
+def c_pipeline_low_memory(t, ck):
+    "A profile whose largest step needs more memory than any machine has: refused before anything runs."
+    return dict(argv=['pipeline', '--profile', 'smoke', '-p', 'BATCH_SIZE', '1000000', '--root', t, '--run-dir', t/'runs'], names=None,
+                expect=['GB of memory but only', 'GB is available', 'choose a smaller profile', '-p BATCH_SIZE 16', '--force'],
+                absent=[t/'runs'])
+
+def c_pipeline_low_disk(t, ck):
+    "A profile whose dataset does not fit on the disk: refused before anything runs, naming the folder."
+    return dict(argv=['pipeline', '--profile', 'smoke', '-p', 'N_TRAIN', '1000000000000', '--root', t, '--run-dir', t/'runs'], names=t,
+                expect=['GB free but this run needs about', 'choose a smaller profile', '-p N_TRAIN 500', '--force'], absent=[t/'runs'])
 
 def c_unknown_command(t, ck):
     return dict(mode='sub', argv=['simulte', t/'out'], names=None, argparse=True, expect=["unknown command 'simulte'"], absent=[t/'out'])
@@ -326,6 +349,24 @@ def test_full_disk_figure_and_report(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, 'write_text', _enospc)
     with pytest.raises(DarksubError, match='metrics.json failed: No space left'): write_json(tmp_path/'metrics.json', {'auc': 1.0})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_train_out_disk_too_small(tmp_path, monkeypatch):
+    "`darksub train` says what the data and checkpoints need, and refuses an output disk that cannot hold the checkpoints."
+    import shutil as sh
+    ds = make_dataset(tmp_path/'ds')
+    argv = ['train', '--data', ds, '--out', tmp_path/'run', '--epochs', '1', '--batch-size', '2', '--device', 'cpu', '--quiet']
+    du = sh.disk_usage
+    monkeypatch.setattr(sh, 'disk_usage', lambda p: du(p)._replace(free=10_000))
+    r = run_inproc(*argv)
+    assert r.returncode == 2 and 'Traceback' not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert 'darksub train: error: ' in r.stderr and 'but the checkpoints of this run need about' in r.stderr, r.stderr
+    assert str(tmp_path) in r.stderr and not (tmp_path/'run').exists()
+    monkeypatch.setattr(sh, 'disk_usage', du)
+    r = run_inproc(*argv)
+    assert r.returncode == 0, r.stderr
+    line = next(l for l in r.stdout.splitlines() if l.startswith('data: '))
+    assert 'train 25.3 kB on disk, cached in RAM (24.6 kB); val 25.3 kB on disk, cached in RAM (24.6 kB)' in line and ' free in ' in line, line
 
 
 def test_cli_oserror_is_one_line(tmp_path):
