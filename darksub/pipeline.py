@@ -129,6 +129,7 @@ def run_pipeline(profile: str = 'quick',  # profile name: smoke, quick or full
                  run_dir: str | os.PathLike | None = None,  # where executed copies go (default root/runs/<profile>)
                  kernel_name: str = 'darksub',  # Jupyter kernel to execute on
                  force: bool = False,  # run even when the estimate exceeds the free disk or the available memory
+                 stop_after: str | None = None,  # stop after the last notebook whose path starts with this ('02')
                  log=print) -> dict:
     "Execute every numbered notebook under `root` in order with papermill; returns the summary written to `run_dir/summary.json`."
     import papermill as pm
@@ -149,6 +150,12 @@ def run_pipeline(profile: str = 'quick',  # profile name: smoke, quick or full
         hits = [i for i, r in enumerate(rels) if r.startswith(str(start_from))]
         if not hits: raise DarksubError(f"--from {start_from!r} matches no notebook; notebooks are: {', '.join(rels)}")
         start = hits[0]
+    stop = len(rels)
+    if stop_after is not None:
+        hits = [i for i, r in enumerate(rels) if r.startswith(str(stop_after))]
+        if not hits: raise DarksubError(f"--to {stop_after!r} matches no notebook; notebooks are: {', '.join(rels)}")
+        stop = hits[-1] + 1
+        if stop <= start: raise DarksubError(f"--to {stop_after!r} comes before --from {start_from!r}: nothing to run")
     need, short = estimate_resources(knobs), []
     for check, args in ((check_disk, (run_dir, need['disk_gb'])), (check_memory, (need['memory_gb'],))):
         try: check(*args)
@@ -158,15 +165,16 @@ def run_pipeline(profile: str = 'quick',  # profile name: smoke, quick or full
     _check_kernel(kernel_name)
     summary_path = run_dir/'summary.json'
     previous = {}
-    if start and summary_path.exists():
+    if (start or stop < len(rels)) and summary_path.exists():
         previous = {e['notebook']: e for e in json.loads(summary_path.read_text()).get('notebooks', [])}
     summary = {'profile': profile, 'device': str(default_device()), 'root': str(root),
                'overrides': overrides or {}, 'notebooks': [previous[r] for r in rels[:start] if r in previous]}
-    log(f"darksub pipeline: profile {profile}, {len(notebooks) - start} notebook(s), device {summary['device']}, output {run_dir}")
+    later = [previous[r] for r in rels[stop:] if r in previous]  # kept in the summary, not run
+    log(f"darksub pipeline: profile {profile}, {stop - start} notebook(s), device {summary['device']}, output {run_dir}")
     log(f"  needs about {need['disk_gb']} GB of disk ({need['n_images']} simulated images) and {need['memory_gb']} GB of memory")
     for s in short: log(f"  warning (--force): {s}")
     status = 'ok'
-    for nb, rel in zip(notebooks[start:], rels[start:]):
+    for nb, rel in zip(notebooks[start:stop], rels[start:stop]):
         params = {k: v for k, v in knobs.items() if k in declared[nb]}
         out = run_dir/rel
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -192,6 +200,7 @@ def run_pipeline(profile: str = 'quick',  # profile name: smoke, quick or full
             status = 'failed'
             log(f"darksub pipeline: {entry['error']}\n  executed copy with the traceback: {out}")
             break
+    if status == 'ok': summary['notebooks'] += later
     summary['status'] = status
     summary['total_seconds'] = round(sum(e.get('seconds', 0) for e in summary['notebooks']), 2)
     write_json(summary_path, summary)
@@ -200,17 +209,18 @@ def run_pipeline(profile: str = 'quick',  # profile name: smoke, quick or full
 
 # %% ../nbs_lib/12_pipeline.ipynb #018d6e8f
 def pipeline_cli(argv: list[str] | None = None) -> int:
-    "`darksub pipeline --profile NAME [-p KEY VALUE ...] [--from NN] [--force]`: run the numbered notebooks; 0 on success, 1 on a failed notebook."
+    "`darksub pipeline --profile NAME [-p KEY VALUE ...] [--from NN] [--to NN] [--force]`: run the numbered notebooks; 0 on success, 1 on a failed notebook."
     ap = argparse.ArgumentParser(prog='darksub pipeline', description=run_pipeline.__doc__)
     ap.add_argument('--profile', default='quick', help='smoke | quick | full (default: quick)')
     ap.add_argument('-p', '--param', nargs=2, action='append', default=[], metavar=('KEY', 'VALUE'),
                     help='override one knob, e.g. -p EPOCHS 3 (repeatable)')
     ap.add_argument('--from', dest='start_from', default=None, help="restart at this notebook prefix, e.g. 03 or 03_Model/02")
+    ap.add_argument('--to', dest='stop_after', default=None, help='stop after this notebook prefix, e.g. 02 (with --from 01: only 01 and 02)')
     ap.add_argument('--root', default='.', help='repository root (default: current directory)')
     ap.add_argument('--run-dir', default=None, help='output folder (default: ROOT/runs/PROFILE)')
     ap.add_argument('--kernel', default='darksub', help='Jupyter kernel name (default: darksub)')
     ap.add_argument('--force', action='store_true', help='run even when the profile needs more disk or memory than is free')
     a = ap.parse_args(argv)
     overrides = {k: parse_value(v) for k, v in a.param}
-    summary = run_pipeline(a.profile, a.root, overrides, a.start_from, a.run_dir, a.kernel, a.force)
+    summary = run_pipeline(a.profile, a.root, overrides, a.start_from, a.run_dir, a.kernel, a.force, a.stop_after)
     return 0 if summary['status'] == 'ok' else 1
