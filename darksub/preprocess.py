@@ -16,7 +16,7 @@ from .core import DarksubError
 __all__ = ['RESIZE_METHODS', 'PREPROCESS_STEPS', 'threshold', 'equalize_hist', 'ellipse_kernel', 'erode_dilate', 'minmax_scale',
            'standardize', 'resize', 'center_crop', 'polar_grid', 'polar_unwrap', 'random_rotate_flip', 'Preprocess',
            'make_preprocess', 'radial_profile', 'ring_radius', 'angular_power_spectrum', 'compare_preprocessing',
-           'paired_auc_difference']
+           'paired_auc_difference', 'chosen_preprocess']
 
 # %% ../nbs_lib/05_preprocess.ipynb #d92c0625
 def _as_tensor(images):
@@ -309,3 +309,16 @@ def paired_auc_difference(y_true, probs_a, probs_b, n_boot: int = 1000, seed: in
     draws = np.array(draws); draws = draws[~np.isnan(draws)]
     a = (1 - level) / 2
     return {'delta': float(auc(y, pb) - auc(y, pa)), 'low': float(np.quantile(draws, a)), 'high': float(np.quantile(draws, 1 - a))}
+
+# %% ../nbs_lib/05_preprocess.ipynb #c7a1e0d2
+def chosen_preprocess(run_dir,  # run folder holding 02_preprocess_comparison.json (written by 02_Data_Preprocessing)
+                      fallback: str = 'none') -> str:  # spec used when no comparison has been run
+    "The preprocessing spec chosen by the measured comparison of `run_dir`, or `fallback` when there is none."
+    import json
+    from pathlib import Path
+    path = Path(run_dir)/'02_preprocess_comparison.json'
+    if not path.exists(): return make_preprocess(fallback).spec
+    try: spec = json.loads(path.read_text())['default_preprocess']
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise DarksubError(f"{path} is not a preprocessing comparison ({e}); run 02_Data_Preprocessing again or pass a spec") from None
+    return make_preprocess(spec).spec
