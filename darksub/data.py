@@ -15,9 +15,9 @@ from .core import DarksubError, atomic_path, resolve_device, write_json, _json_d
 
 # %% auto #0
 __all__ = ['SPLITS', 'DEEPLENSE_TEST_I_ID', 'load_npy', 'scan_dataset', 'split_sha256', 'validate_dataset', 'LensDataset',
-           'derive_seed', 'init_distributed', 'close_distributed', 'dist_barrier', 'write_dataset', 'load_truth',
-           'SimulatedLensStream', 'safe_extract', 'download_deeplense', 'simulate_cli', 'download_cli', 'validate_cli',
-           'class_examples', 'plot_truth']
+           'derive_seed', 'sim_backend', 'init_distributed', 'close_distributed', 'dist_barrier', 'write_dataset',
+           'load_truth', 'SimulatedLensStream', 'safe_extract', 'download_deeplense', 'simulate_cli', 'download_cli',
+           'validate_cli', 'class_examples', 'plot_truth']
 
 # %% ../nbs_lib/04_data.ipynb #64167d41
 _NPY_MAGIC = b'\x93NUMPY'
@@ -367,20 +367,30 @@ def _write_batch(class_dir: Path, truth_file: Path, start: int, images: np.ndarr
     for i in todo: _save_npy(class_dir/f'{start + i}.npy', images[i])
     _save_npz(truth_file, truth)  # last: a batch is complete once its truth file exists
 
-def _simulate_batch(kind: str, m: int, seed: int, cfg, dev, start: int):
+def _simulate_batch(kind: str, m: int, seed: int, cfg, dev, start: int, backend: str | None = None):
     "Images (m, 1, H, W) float32 and truth arrays of one batch, checked."
-    images, truth = _sim().simulate_lenses(kind, m, seed=seed, config=cfg, device=dev, start=start)
+    images, truth = _sim().simulate_lenses(kind, m, seed=seed, config=cfg, device=dev, start=start, backend=backend)
     images = images.detach().to('cpu', torch.float32).numpy()
     if images.shape[0] != m or not np.isfinite(images).all():
         raise RuntimeError(f"simulate_lenses({kind!r}, {m}, start={start}) returned {images.shape[0]} images "
                            f"or non-finite pixels; expected {m} finite images (a simulator bug)")
     return images, {k: v.detach().cpu().numpy() if torch.is_tensor(v) else np.asarray(v) for k, v in truth.items()}
 
-def _batch_job(out: str, split: str, kind: str, start: int, m: int, todo: list, seed: int, cfg, device: str):
+def _batch_job(out: str, split: str, kind: str, start: int, m: int, todo: list, seed: int, cfg, device: str, backend: str | None = None):
     "One batch in a worker process: simulate it and write its missing files and its truth; returns (m, files written)."
-    images, truth = _simulate_batch(kind, m, seed, cfg, torch.device(device), start)
+    images, truth = _simulate_batch(kind, m, seed, cfg, torch.device(device), start, backend)
     _write_batch(Path(out)/split/kind, Path(out)/'truth'/split/kind/f'{start:09d}.npz', start, images, truth, todo)
     return m, len(todo)
+
+def _worker_init(threads: int):
+    "Start of a simulation worker process: its share of the cores as torch threads (no oversubscription)."
+    torch.set_num_threads(threads)
+
+def sim_backend(n_images: int, device) -> str:
+    "The simulator backend for a run of `n_images`: env DARKSUB_SIM_BACKEND if set, else 'compile' on a CPU for >= 3000 images (its 15-100 s of compilation pays off), else 'eager'."
+    env = os.environ.get('DARKSUB_SIM_BACKEND')
+    if env: return env
+    return 'compile' if torch.device(device).type == 'cpu' and n_images >= 3000 else 'eager'
 
 def _idle_cores() -> int:
     "Cores available to this process minus the current load (1-minute average), at least 1."
@@ -492,7 +502,8 @@ def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to
                   batch_size: int | None = None,  # images simulated at once (default 256 on CPU, 2048 on CUDA)
                   reuse: bool = False,  # return the manifest of an existing complete dataset of the same parameters
                   progress: bool = True,  # show a tqdm progress bar
-                  workers: int | None = None) -> dict:  # CPU processes (default: the idle cores for >= 1500 images on CPU, else 1)
+                  workers: int | None = None,  # CPU processes (default: the idle cores for >= 1500 images on CPU, else 1)
+                  backend: str | None = None) -> dict:  # simulator backend 'eager' or 'compile' (None: `sim_backend`)
     "Simulate a dataset into `out_dir/{split}/{class}/{i}.npy` (resumable, atomic) and return its manifest; under torchrun each rank writes its share."
     from tqdm import tqdm
     from darksub import __version__
@@ -548,14 +559,16 @@ def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to
     if workers is None:  # idle cores only: on a busy machine extra processes only add start-up time and contention
         workers = 1 if dev.type != 'cpu' or n_todo < 1500 else max(1, min(_idle_cores(), 8, len(tasks)))
     workers = _check_count(workers, 'workers')
+    backend = sim._backend(backend or sim_backend(n_todo, dev), dev)
     bar = tqdm(total=total, initial=total - n_todo, desc=f"simulating {out.name}", unit='img', disable=not progress or rank != 0, smoothing=0.1)
     try:
         if workers > 1:  # processes (spawned: fork is unsafe after torch's thread pools start), one batch per task
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor, as_completed
-            from darksub.data import _batch_job  # by its module path, so that spawned workers can import it
-            with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context('spawn')) as pool:
-                futures = [pool.submit(_batch_job, str(out), split, c, start, m, todo, params['split_seeds'][split], cfg, str(dev))
+            from darksub.data import _batch_job, _worker_init  # by their module path, so that spawned workers can import them
+            threads = max(1, (len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1) // workers)
+            with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context('spawn'), initializer=_worker_init, initargs=(threads,)) as pool:
+                futures = [pool.submit(_batch_job, str(out), split, c, start, m, todo, params['split_seeds'][split], cfg, str(dev), backend)
                            for split, c, start, m, todo in tasks]
                 try:
                     for f in as_completed(futures):
@@ -567,7 +580,7 @@ def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to
             pending = None
             with ThreadPoolExecutor(max_workers=1) as pool:  # writes overlap with the next batch's simulation
                 for split, c, start, m, todo in tasks:
-                    images, truth = _simulate_batch(c, m, params['split_seeds'][split], cfg, dev, start)
+                    images, truth = _simulate_batch(c, m, params['split_seeds'][split], cfg, dev, start, backend)
                     if pending is not None: pending.result()
                     pending = pool.submit(_write_batch, out/split/c, out/'truth'/split/c/f'{start:09d}.npz', start, images, truth, todo)
                     written += len(todo); bar.update(m)
@@ -591,7 +604,7 @@ def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to
                     'sha256': sha,
                     'run': {'seconds': round(seconds, 3), 'images_written': written, 'resumed': resumed,
                             'images_per_second': round(written / seconds, 1) if seconds > 0 else None, 'device': str(dev),
-                            'workers': workers, 'ranks': world}}
+                            'workers': workers, 'ranks': world, 'backend': backend}}
         write_json(manifest_path, manifest, overwrite=True)
         marker.unlink(missing_ok=True)
     return _share(manifest)
@@ -831,6 +844,8 @@ def simulate_cli(argv: list[str] | None = None) -> int:
     ap.add_argument('--splits', nargs='+', default=None, help='split names (default: train val test)')
     ap.add_argument('--batch-size', type=int, default=None, help='images simulated at once (default 256 on CPU, 2048 on CUDA)')
     ap.add_argument('--workers', type=int, default=None, help='CPU processes (default: the idle cores, for >= 1500 images on CPU; else 1)')
+    ap.add_argument('--backend', default='auto', choices=['auto', 'eager', 'compile'],
+                    help="simulator backend (default auto: compile on a CPU for >= 3000 images, else eager; env DARKSUB_SIM_BACKEND)")
     ap.add_argument('--overwrite', action='store_true', help='replace an existing dataset in OUT')
     ap.add_argument('--no-progress', action='store_true', help='no progress bar')
     a = ap.parse_args(argv)
@@ -839,13 +854,14 @@ def simulate_cli(argv: list[str] | None = None) -> int:
     rank, world, dev = init_distributed(a.device)  # under torchrun: each rank writes its shard of the batches
     try:
         m = write_dataset(a.out, n, splits=splits, seed=a.seed, config=a.preset, device=str(dev), overwrite=a.overwrite,
-                          batch_size=a.batch_size, progress=not a.no_progress, workers=a.workers)
+                          batch_size=a.batch_size, progress=not a.no_progress, workers=a.workers,
+                          backend=None if a.backend == 'auto' else a.backend)
     finally: close_distributed()
     if rank: return 0
     r = m['run']
     print(f"darksub simulate: {sum(sum(c.values()) for c in m['counts'].values())} images in {a.out} "
           f"({r['images_written']} written{', resumed' if r['resumed'] else ''}, {r['seconds']:.1f} s, "
-          f"{r['images_per_second'] or 0:.0f} images/s on {r['device']}, {r['workers']} process(es) x {r.get('ranks', 1)} rank(s)); manifest {Path(a.out)/'manifest.json'}")
+          f"{r['images_per_second'] or 0:.0f} images/s on {r['device']}, {r['workers']} process(es) x {r.get('ranks', 1)} rank(s), {r.get('backend', 'eager')} backend); manifest {Path(a.out)/'manifest.json'}")
     return 0
 
 # %% ../nbs_lib/04_data.ipynb #4d209ed4
