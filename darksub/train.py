@@ -23,10 +23,10 @@ from .preprocess import make_preprocess, random_rotate_flip, resize
 from .data import LensDataset, SimulatedLensStream, derive_seed, _rank_world, init_distributed, close_distributed, dist_barrier, _gather
 
 # %% auto #0
-__all__ = ['SHIPPED_DIR', 'TrainConfig', 'lr_at', 'prepare_batch', 'stream_epoch', 'simulated_split', 'train_one_epoch',
-           'macro_auc', 'validate', 'save_checkpoint', 'resolve_checkpoint', 'load_checkpoint', 'balanced_subset',
-           'rank_batches', 'check_train_resources', 'fit', 'train_cli', 'bench_models', 'bench_table',
-           'bench_train_cli', 'bench_infer_cli']
+__all__ = ['SHIPPED_DIR', 'TrainConfig', 'lr_at', 'prepare_batch', 'prepare_dataset', 'stream_epoch', 'simulated_split',
+           'train_one_epoch', 'macro_auc', 'validate', 'save_checkpoint', 'resolve_checkpoint', 'load_checkpoint',
+           'balanced_subset', 'rank_batches', 'check_train_resources', 'fit', 'train_cli', 'bench_models',
+           'bench_table', 'bench_train_cli', 'bench_infer_cli']
 
 # %% ../nbs_lib/08_train.ipynb #e277e11a
 @dataclass
@@ -96,6 +96,31 @@ def prepare_batch(x: torch.Tensor,  # images (B, C, H, W)
     if preprocess and preprocess != 'none': x = make_preprocess(preprocess)(x)
     return x
 
+# %% ../nbs_lib/08_train.ipynb #b82e4d31
+def _free_ram() -> int:
+    "Bytes of memory available now (0 if unknown)."
+    try:
+        for line in open('/proc/meminfo'):
+            if line.startswith('MemAvailable:'): return int(line.split()[1]) * 1024
+    except OSError: pass
+    try: return os.sysconf('SC_AVPHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')
+    except (ValueError, OSError, AttributeError): return 0
+
+def prepare_dataset(data,  # a Dataset of (image (C, H, W), label)
+                    img_size: int | None = None,  # side [pixels] to resize to (None: keep)
+                    preprocess: str = 'none',  # darksub.preprocess spec
+                    max_bytes: int | None = None,  # refuse (return None) above this size; default half the free memory
+                    batch_size: int = 256) -> TensorDataset | None:
+    "`data` resized and preprocessed once (`prepare_batch`), as an in-memory TensorDataset; None when it would take more than `max_bytes`."
+    if len(data) == 0: return None
+    x0 = prepare_batch(torch.as_tensor(data[0][0])[None].float(), img_size, preprocess)
+    need = len(data) * x0[0].numel() * 4
+    if need > (max_bytes if max_bytes is not None else _free_ram() // 2): return None
+    xs, ys = [], []
+    for x, y in DataLoader(data, batch_size=batch_size, shuffle=False):
+        xs.append(prepare_batch(x.float(), img_size, preprocess)); ys.append(torch.as_tensor(y).long())
+    return TensorDataset(torch.cat(xs), torch.cat(ys))
+
 # %% ../nbs_lib/08_train.ipynb #2f538a57
 def stream_epoch(stream: SimulatedLensStream,  # template: its config, classes and device are used
                  batch_size: int, steps: int, epoch: int, seed: int, workers: int = 0,
@@ -157,7 +182,8 @@ def train_one_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer,
                     device: torch.device | str = 'cpu',
                     step0: int = 0,  # global optimiser step at the start of this epoch (for the schedule)
                     total_steps: int | None = None,  # steps of the whole run (for the schedule)
-                    scaler: torch.amp.GradScaler | None = None, epoch: int = 0, progress: bool = True) -> dict:
+                    scaler: torch.amp.GradScaler | None = None, epoch: int = 0, progress: bool = True,
+                    prepared: bool = False) -> dict:  # the batches were already resized and preprocessed (`prepare_dataset`)
     "Train `model` for one pass over `batches` of (images, labels); returns loss, accuracy, images, seconds, images/s."
     device = torch.device(device)
     model.train()
@@ -170,7 +196,7 @@ def train_one_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer,
                dynamic_ncols=True, mininterval=1.0)
     for i, (x, y) in enumerate(bar):
         x, y = _to_device(x, y, device, cl)
-        x = _augment(prepare_batch(x, cfg.img_size, cfg.preprocess), cfg.augment, gen)
+        x = _augment(x if prepared else prepare_batch(x, cfg.img_size, cfg.preprocess), cfg.augment, gen)
         if cl: x = x.contiguous(memory_format=torch.channels_last)
         lr = lr_at(step0 + i, total_steps, cfg.lr, cfg.warmup_frac, cfg.min_lr_frac)
         for g in optimizer.param_groups: g['lr'] = lr
@@ -498,7 +524,16 @@ def _fit(cfg, train_data, val_data, out_dir, resume, classes, progress, log, on_
             raise DarksubError(f'the training set has {len(train_data)} images, fewer than one batch of {cfg.batch_size}: lower --batch-size')
         steps = cfg.steps_per_epoch or len(train_data) // cfg.batch_size
     if val_data is None: raise DarksubError('fit needs validation data (a Dataset of (image, label))')
-    val_shard = Subset(val_data, range(rank, len(val_data), world)) if world > 1 else val_data  # gathered back by validate
+    train_set, val_set, val_cfg, prepared = train_data, val_data, cfg, False
+    if (cfg.preprocess not in (None, '', 'none') or cfg.img_size) and not simulated:  # prepare in-memory copies once
+        t0 = time.perf_counter()
+        pt = prepare_dataset(train_data, cfg.img_size, cfg.preprocess)
+        pv = prepare_dataset(val_data, cfg.img_size, cfg.preprocess) if pt is not None else None
+        if pt is not None and pv is not None:
+            train_set, val_set, prepared = pt, pv, True
+            val_cfg = dataclasses.replace(cfg, preprocess='none', img_size=None)
+            log(f'prepared {len(pt) + len(pv)} images once ({cfg.preprocess}, size {cfg.img_size or "kept"}) in {time.perf_counter() - t0:.1f} s')
+    val_shard = Subset(val_set, range(rank, len(val_set), world)) if world > 1 else val_set  # gathered back by validate
     val_loader = DataLoader(val_shard, batch_size=max(cfg.batch_size // world, 64), shuffle=False, num_workers=cfg.workers,
                             pin_memory=device.type == 'cuda')
     model.darksub_cfg['img_size'] = cfg.img_size or int(val_data[0][0].shape[-1])  # the input side [pixels] the model is trained on
@@ -523,16 +558,16 @@ def _fit(cfg, train_data, val_data, out_dir, resume, classes, progress, log, on_
     for epoch in range(prog['epoch'], cfg.epochs):
         if prog['stopped_early']: break
         seed_everything(cfg.seed * 1_000_003 + epoch)
-        batches = _epoch_loader(train_data, cfg, epoch, steps, device, rank, world)
+        batches = _epoch_loader(train_set, cfg, epoch, steps, device, rank, world)
         tr = train_one_epoch(net, batches, optimizer, cfg, device, step0=epoch * steps, total_steps=total_steps,
-                             scaler=scaler, epoch=epoch, progress=progress)
+                             scaler=scaler, epoch=epoch, progress=progress, prepared=prepared)
         if world > 1:  # loss, accuracy and images of all ranks; rank 0's BatchNorm buffers for everyone (what its checkpoint holds)
             t = torch.tensor([tr['loss'] * tr['images'], tr['acc'] * tr['images'], tr['images']], dtype=torch.float64, device=device)
             torch.distributed.all_reduce(t)
             tr.update(loss=t[0].item() / max(t[2].item(), 1), acc=t[1].item() / max(t[2].item(), 1), images=int(t[2].item()),
                       images_per_s=t[2].item() / max(tr['seconds'], 1e-9))
             for b in model.buffers(): torch.distributed.broadcast(b, 0)
-        va = validate(model, val_loader, device, cfg)
+        va = validate(model, val_loader, device, val_cfg)
         prog['train_seconds'] += tr['seconds']; prog['images'] += tr['images']
         row = dict(epoch=epoch + 1, lr=optimizer.param_groups[0]['lr'], train_loss=tr['loss'], train_acc=tr['acc'],
                    val_loss=va['loss'], val_acc=va['acc'], val_auc=va['auc'], train_images_per_s=tr['images_per_s'],
