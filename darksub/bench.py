@@ -20,7 +20,8 @@ __all__ = ['bench_simulator', 'device_name', 'bench_report', 'report_markdown', 
 def bench_simulator(n: int = 300,  # darksub images to time (equal thirds of the 3 classes)
                     device: str = 'cpu', preset: str = 'model_i', backend: str = 'compile',  # darksub simulator backend
                     n_lenstronomy: int = 0,  # lenstronomy images to time for the ratio (0 or not installed: skipped)
-                    seed: int = 0) -> dict:
+                    seed: int = 0,
+                    processes: int = 0) -> dict:  # CPU: also time this many single-threaded processes side by side (0 or 1: skip)
     "Images/s of the darksub simulator for the Model I class mix on `device`, and its ratio to lenstronomy when that is timed."
     from darksub import simulate as sim
     dev = resolve_device(device); cfg = sim.get_preset(preset)
@@ -28,6 +29,8 @@ def bench_simulator(n: int = 300,  # darksub images to time (equal thirds of the
     sim._timed_darksub(max(1, min(64, per)), seed + 1, cfg, dev, backend)  # warm-up (compilation, caches)
     ours = sim._timed_darksub(per, seed, cfg, dev, backend)
     out = dict(device=str(dev), backend=backend, images=3 * per, images_per_s=ours, lenstronomy_images_per_s=None, ratio_to_lenstronomy=None)
+    if processes > 1 and dev.type == 'cpu':  # one single-threaded simulator per core, as `darksub simulate --workers` runs it
+        out.update(processes=processes, images_per_s_processes=sim._timed_processes(per, seed, preset, backend, processes))
     if n_lenstronomy > 0:
         try: import lenstronomy  # noqa: F401
         except ImportError: return out
@@ -52,12 +55,14 @@ def bench_report(models: list[str] | None = None,  # models to time (default: al
                  seconds: float = 5.,  # timing budget per model and mode [s]
                  batch_size: int = 32, img_size: int | None = None,  # None: each model's own input size [pixels]
                  sim_n: int = 300, n_lenstronomy: int = 30, backend: str = 'compile',  # simulator sizes and backend
-                 device: str = 'auto', command: str = '', log=print) -> dict:
+                 device: str = 'auto', command: str = '', log=print,
+                 sim_processes: int | None = None) -> dict:  # CPU: single-threaded simulator processes also timed (None: one per core)
     "Simulator, training and inference images/s of `models` on `device` in one run, with the device, versions and command."
     import timm
     dev = resolve_device(device)
     log(f'simulator ({sim_n} images, backend {backend}) ...')
-    simr = bench_simulator(sim_n, str(dev), backend=backend, n_lenstronomy=n_lenstronomy)
+    if sim_processes is None: sim_processes = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+    simr = bench_simulator(sim_n, str(dev), backend=backend, n_lenstronomy=n_lenstronomy, processes=sim_processes)
     rows = {m: bench_models(m, models, batch_size, img_size, seconds, str(dev), log=log) for m in ('train', 'infer')}
     return dict(device=str(dev), device_name=device_name(dev), threads=torch.get_num_threads(), torch=torch.__version__,
                 timm=timm.__version__, darksub=darksub.__version__, python=platform.python_version(), command=command,
@@ -72,7 +77,10 @@ def report_markdown(rep: dict, figure: str | None = None) -> str:
              f"Python {rep['python']}, {rep['date']}; command: `{rep['command'] or 'darksub bench report'}`", '',
              f"Simulator ({s['backend']} backend, {s['images']} Model I images): **{f(s['images_per_s'])} images/s**"
              + (f"; lenstronomy {f(s['lenstronomy_images_per_s'])} images/s, ratio **{f(s['ratio_to_lenstronomy'])}x**"
-                if s.get('ratio_to_lenstronomy') else '; lenstronomy not timed'), '',
+                if s.get('ratio_to_lenstronomy') else '; lenstronomy not timed')
+             + (f"; {s['processes']} single-threaded processes side by side: **{f(s['images_per_s_processes'])} images/s**"
+                + (f" ({f(s['images_per_s_processes'] / s['lenstronomy_images_per_s'])}x lenstronomy)" if s.get('lenstronomy_images_per_s') else '')
+                if s.get('images_per_s_processes') else ''), '',
              '| model | parameters (M) | img size | batch | train images/s | x densenet201 | infer images/s | x densenet201 |',
              '|---|---|---|---|---|---|---|---|']
     inf = {r['model']: r for r in rep['infer']}
@@ -115,6 +123,7 @@ def bench_report_cli(argv: list[str] | None = None) -> int:
     ap.add_argument('--sim-n', type=int, default=300, help='simulated images to time (default 300)')
     ap.add_argument('--n-lenstronomy', type=int, default=30, help='lenstronomy images to time for the ratio (0: skip)')
     ap.add_argument('--backend', default='compile', choices=['compile', 'eager'], help='simulator backend (default compile)')
+    ap.add_argument('--sim-processes', type=int, default=None, help='CPU: single-threaded simulator processes also timed side by side (default: one per core; 0: skip)')
     ap.add_argument('--device', default='auto'); ap.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     ap.add_argument('--out', default='assets', help='folder for bench_<device>.md, .json and .png (default assets)')
     ap.add_argument('--readme', default=None, help='also copy the table into this README between <!-- bench:<device> --> markers')
@@ -122,7 +131,7 @@ def bench_report_cli(argv: list[str] | None = None) -> int:
     if a.threads: torch.set_num_threads(a.threads)
     cmd = 'darksub bench report ' + ' '.join(sys.argv[2:] if argv is None else argv)
     rep = bench_report(a.models, a.seconds, a.batch_size, a.img_size, a.sim_n, a.n_lenstronomy, a.backend, a.device, cmd.strip(),
-                       log=lambda s: print(s, file=sys.stderr))
+                       log=lambda s: print(s, file=sys.stderr), sim_processes=a.sim_processes)
     key = resolve_device(a.device).type
     out = Path(a.out); fig_path = out/f'bench_{key}.png'
     import matplotlib.pyplot as plt
