@@ -329,10 +329,15 @@ def _render_model(st: dict, cfg: SimConfig, th2, cx, cy, src_x, src_y):
     "Noiseless PSF-convolved images (B, n, n) [flux / pixel] for point masses (B, K) (or None) and source centres (B,)."
     ax, ay = st['ax'], st['ay']
     if th2 is not None:
-        x, y = st['x'], st['y']
-        for k in range(th2.shape[1]):
-            dx, dy = x - cx[:, k, None], y - cy[:, k, None]
-            a = th2[:, k, None] / (dx * dx + dy * dy)
+        x, y, K = st['x'], st['y'], th2.shape[1]
+        for k in range(0, K - 1, 2):  # two masses per division: a1/r1 + a2/r2 = (a1 r2 + a2 r1) / (r1 r2), a third faster on a CPU
+            dx1, dy1, dx2, dy2 = x - cx[:, k, None], y - cy[:, k, None], x - cx[:, k + 1, None], y - cy[:, k + 1, None]
+            r1, r2 = dx1 * dx1 + dy1 * dy1, dx2 * dx2 + dy2 * dy2
+            w1, w2, inv = th2[:, k, None] * r2, th2[:, k + 1, None] * r1, 1 / (r1 * r2)
+            ax, ay = ax + inv * (w1 * dx1 + w2 * dx2), ay + inv * (w1 * dy1 + w2 * dy2)
+        if K % 2:
+            dx, dy = x - cx[:, K - 1, None], y - cy[:, K - 1, None]
+            a = th2[:, K - 1, None] / (dx * dx + dy * dy)
             ax, ay = ax + a * dx, ay + a * dy
     B = src_x.shape[0]
     bx, by = (st['x'] - ax).expand(B, -1), (st['y'] - ay).expand(B, -1)
