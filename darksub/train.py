@@ -97,14 +97,7 @@ def prepare_batch(x: torch.Tensor,  # images (B, C, H, W)
     return x
 
 # %% ../nbs_lib/08_train.ipynb #b82e4d31
-def _free_ram() -> int:
-    "Bytes of memory available now (0 if unknown)."
-    try:
-        for line in open('/proc/meminfo'):
-            if line.startswith('MemAvailable:'): return int(line.split()[1]) * 1024
-    except OSError: pass
-    try: return os.sysconf('SC_AVPHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')
-    except (ValueError, OSError, AttributeError): return 0
+from .pipeline import available_memory_gb
 
 def prepare_dataset(data,  # a Dataset of (image (C, H, W), label)
                     img_size: int | None = None,  # side [pixels] to resize to (None: keep)
@@ -115,7 +108,7 @@ def prepare_dataset(data,  # a Dataset of (image (C, H, W), label)
     if len(data) == 0: return None
     x0 = prepare_batch(torch.as_tensor(data[0][0])[None].float(), img_size, preprocess)
     need = len(data) * x0[0].numel() * 4
-    if need > (max_bytes if max_bytes is not None else _free_ram() // 2): return None
+    if need > (max_bytes if max_bytes is not None else available_memory_gb() * 1e9 / 2): return None
     xs, ys = [], []
     for x, y in DataLoader(data, batch_size=batch_size, shuffle=False):
         xs.append(prepare_batch(x.float(), img_size, preprocess)); ys.append(torch.as_tensor(y).long())
