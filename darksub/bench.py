@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import darksub
-from .core import DarksubError, resolve_device, write_json
+from .core import DarksubError, available_cores, resolve_device, write_json
 from .models import list_models, model_info
 from .train import bench_models
 
@@ -61,7 +61,7 @@ def bench_report(models: list[str] | None = None,  # models to time (default: al
     import timm
     dev = resolve_device(device)
     log(f'simulator ({sim_n} images, backend {backend}) ...')
-    if sim_processes is None: sim_processes = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+    if sim_processes is None: sim_processes = available_cores()
     simr = bench_simulator(sim_n, str(dev), backend=backend, n_lenstronomy=n_lenstronomy, processes=sim_processes)
     rows = {m: bench_models(m, models, batch_size, img_size, seconds, str(dev), log=log) for m in ('train', 'infer')}
     return dict(device=str(dev), device_name=device_name(dev), threads=torch.get_num_threads(), torch=torch.__version__,

@@ -10,7 +10,8 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['default_device', 'DarksubError', 'resolve_device', 'seed_everything', 'atomic_path', 'write_json', 'record_metrics']
+__all__ = ['default_device', 'DarksubError', 'resolve_device', 'available_cores', 'seed_everything', 'atomic_path', 'write_json',
+           'record_metrics']
 
 # %% ../nbs_lib/00_core.ipynb #a2fc70d5
 def default_device() -> torch.device:
@@ -30,6 +31,12 @@ def resolve_device(device: str | torch.device | None = 'auto') -> torch.device:
     if dev.type == 'cuda' and not torch.cuda.is_available():
         raise DarksubError(f"device {device!r} was requested but no CUDA device is available; use 'cpu' or 'auto'")
     return dev
+
+# %% ../nbs_lib/00_core.ipynb #e5a9c3d1
+def available_cores() -> int:
+    "CPU cores this process may run on (its affinity mask), at least 1."
+    try: return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError: return os.cpu_count() or 1
 
 # %% ../nbs_lib/00_core.ipynb #bd19c2b9
 def seed_everything(seed: int) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
-from .core import DarksubError, atomic_path, resolve_device, write_json, _json_default
+from .core import DarksubError, atomic_path, available_cores, resolve_device, write_json, _json_default
 
 # %% auto #0
 __all__ = ['SPLITS', 'DEEPLENSE_TEST_I_ID', 'load_npy', 'scan_dataset', 'split_sha256', 'validate_dataset', 'LensDataset',
@@ -394,8 +394,7 @@ def sim_backend(n_images: int, device) -> str:
 
 def _idle_cores() -> int:
     "Cores available to this process minus the current load (1-minute average), at least 1."
-    try: n = len(os.sched_getaffinity(0))
-    except AttributeError: n = os.cpu_count() or 1
+    n = available_cores()
     try: load = os.getloadavg()[0]
     except (AttributeError, OSError): load = 0.
     return max(1, n - int(round(load)))
@@ -566,7 +565,7 @@ def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor, as_completed
             from darksub.data import _batch_job, _worker_init  # by their module path, so that spawned workers can import them
-            threads = max(1, (len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1) // workers)
+            threads = max(1, available_cores() // workers)
             with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context('spawn'), initializer=_worker_init, initargs=(threads,)) as pool:
                 futures = [pool.submit(_batch_job, str(out), split, c, start, m, todo, params['split_seeds'][split], cfg, str(dev), backend)
                            for split, c, start, m, todo in tasks]
