@@ -160,17 +160,19 @@ class ResBlock(nn.Module):
 class CropResNetD4(nn.Module):
     "Compact residual CNN on the central crop of a lens image; in eval mode it averages its probabilities over the 8 D4 transforms."
     def __init__(self, num_classes: int = 3, in_chans: int = 1, crop_arcsec: float = 4.8, fov_arcsec: float = 7.5,
-                 widths: tuple = (8, 16, 32, 64), dropout: float = 0.1, tta: bool = True):
+                 widths: tuple = (8, 16, 32, 64), dropout: float = 0.1, tta: bool = True, antipodal: bool = False):
         super().__init__()
-        self.crop_arcsec, self.fov_arcsec, self.tta = crop_arcsec, fov_arcsec, tta
+        self.crop_arcsec, self.fov_arcsec, self.tta, self.antipodal = crop_arcsec, fov_arcsec, tta, antipodal
         w0, w1, w2, w3 = widths
         cbr = lambda ci, co: [nn.Conv2d(ci, co, 3, 2, 1, bias=False), nn.BatchNorm2d(co), nn.ReLU(inplace=True)]
-        self.stem = nn.Sequential(*cbr(in_chans, w0), *cbr(w0, w1))
+        self.stem = nn.Sequential(*cbr(in_chans * (2 if antipodal else 1), w0), *cbr(w0, w1))
         self.stages = nn.Sequential(ResBlock(w1, w1), ResBlock(w1, w2, 2), ResBlock(w2, w3, 2))
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * w3, num_classes))
     def forward_logits(self, x):
-        "Logits of one view: crop, features, average+max pooling, linear."
-        x = self.stages(self.stem(center_crop_arcsec(x, self.crop_arcsec, self.fov_arcsec)))
+        "Logits of one view: crop, (antipodal channels,) features, average+max pooling, linear."
+        x = center_crop_arcsec(x, self.crop_arcsec, self.fov_arcsec)
+        if self.antipodal: x = torch.cat([x, torch.rot90(x, 2, dims=(-2, -1))], 1)  # each pixel next to its point reflection
+        x = self.stages(self.stem(x))
         return self.head(torch.cat([x.mean((-2, -1)), x.amax((-2, -1))], 1))
     def forward(self, x):
         if self.training or not self.tta: return self.forward_logits(x)
@@ -182,6 +184,6 @@ class CropResNetD4(nn.Module):
 @register_model('crop_resnet_d4', img_size=150,
                 description='compact residual CNN on the central 4.8 arcsec, D4 augmentation and 8-fold test-time averaging (CPU-fast)')
 def crop_resnet_d4(num_classes: int = 3, in_chans: int = 1, crop_arcsec: float = 4.8, widths: tuple = (8, 16, 32, 64),
-                   dropout: float = 0.1, tta: bool = True) -> nn.Module:
+                   dropout: float = 0.1, tta: bool = True, antipodal: bool = False) -> nn.Module:
     "The fast model (see `CropResNetD4`)."
-    return CropResNetD4(num_classes, in_chans, crop_arcsec, widths=tuple(widths), dropout=dropout, tta=tta)
+    return CropResNetD4(num_classes, in_chans, crop_arcsec, widths=tuple(widths), dropout=dropout, tta=tta, antipodal=antipodal)

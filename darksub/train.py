@@ -589,6 +589,16 @@ def _fit(cfg, train_data, val_data, out_dir, resume, classes, progress, log, on_
                 best_path=str(out/'best.safetensors') if out else None, out_dir=str(out) if out else None)
 
 # %% ../nbs_lib/08_train.ipynb #4abcd36b
+def _parse_model_args(items: list[str]) -> dict:
+    "KEY=VALUE strings into create_model keyword arguments (VALUE read as JSON when it parses, else kept as text)."
+    kw = {}
+    for it in items or []:
+        k, sep, v = it.partition('=')
+        if not sep or not k.isidentifier(): raise DarksubError(f"--model-arg takes KEY=VALUE (e.g. widths=[16,32,64,96]), got {it!r}")
+        try: kw[k] = json.loads(v)
+        except json.JSONDecodeError: kw[k] = v
+    return kw
+
 def train_cli(argv: list[str] | None = None) -> int:
     "`darksub train --model NAME (--data DIR | --simulate) [...] --out RUN_DIR`: train and write checkpoints to RUN_DIR (DDP under torchrun)."
     ap = argparse.ArgumentParser(prog='darksub train', description='Train a classifier on a dataset folder or on fresh simulated lenses.')
@@ -596,6 +606,8 @@ def train_cli(argv: list[str] | None = None) -> int:
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument('--data', metavar='DIR', help='dataset folder with train/ and val/ splits of class folders of .npy files')
     src.add_argument('--simulate', action='store_true', help='train on fresh simulated lenses (needs --steps-per-epoch)')
+    ap.add_argument('--model-arg', action='append', default=[], metavar='KEY=VALUE',
+                    help='extra create_model argument, VALUE as JSON (repeatable), e.g. radius_channel=true')
     ap.add_argument('--out', required=True, metavar='RUN_DIR', help='output folder for checkpoints and history.csv')
     d = TrainConfig()
     ap.add_argument('--epochs', type=int, default=d.epochs); ap.add_argument('--batch-size', type=int, default=d.batch_size)
@@ -615,7 +627,7 @@ def train_cli(argv: list[str] | None = None) -> int:
     ap.add_argument('--quiet', action='store_true', help='no progress bar')
     a = ap.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
-    cfg = TrainConfig(model=a.model, epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, weight_decay=a.weight_decay,
+    cfg = TrainConfig(model=a.model, model_kwargs=_parse_model_args(a.model_arg), epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, weight_decay=a.weight_decay,
                       steps_per_epoch=a.steps_per_epoch, patience=a.patience, img_size=a.img_size, preprocess=a.preprocess,
                       augment=a.augment, amp=a.amp, workers=a.workers, seed=a.seed, device=a.device, sim_preset=a.preset,
                       sim_val_per_class=a.val_per_class, compile=a.compile)
