@@ -158,9 +158,10 @@ class ResBlock(nn.Module):
 
 # %% ../nbs_lib/07_models.ipynb #feb219c1
 class CropResNetD4(nn.Module):
-    "Compact residual CNN on the central crop of a lens image; in eval mode it averages its probabilities over the 8 D4 transforms."
+    """Compact residual CNN on the central crop of a lens image, fed each pixel together with its point reflection through
+    the lens centre (`antipodal`); in eval mode it averages its probabilities over the 8 D4 transforms."""
     def __init__(self, num_classes: int = 3, in_chans: int = 1, crop_arcsec: float = 4.8, fov_arcsec: float = 7.5,
-                 widths: tuple = (8, 16, 32, 64), dropout: float = 0.1, tta: bool = True, antipodal: bool = False):
+                 widths: tuple = (8, 16, 32, 64), dropout: float = 0.1, tta: bool = True, antipodal: bool = True):
         super().__init__()
         self.crop_arcsec, self.fov_arcsec, self.tta, self.antipodal = crop_arcsec, fov_arcsec, tta, antipodal
         w0, w1, w2, w3 = widths
@@ -182,8 +183,8 @@ class CropResNetD4(nn.Module):
         return p.clamp_min(1e-12).log()
 
 @register_model('crop_resnet_d4', img_size=150,
-                description='compact residual CNN on the central 4.8 arcsec, D4 augmentation and 8-fold test-time averaging (CPU-fast)')
+                description='compact residual CNN on the central 4.8 arcsec and its point reflection, D4 augmentation and 8-fold test-time averaging (CPU-fast)')
 def crop_resnet_d4(num_classes: int = 3, in_chans: int = 1, crop_arcsec: float = 4.8, widths: tuple = (8, 16, 32, 64),
-                   dropout: float = 0.1, tta: bool = True, antipodal: bool = False) -> nn.Module:
+                   dropout: float = 0.1, tta: bool = True, antipodal: bool = True) -> nn.Module:
     "The fast model (see `CropResNetD4`)."
     return CropResNetD4(num_classes, in_chans, crop_arcsec, widths=tuple(widths), dropout=dropout, tta=tta, antipodal=antipodal)
