@@ -481,19 +481,22 @@ def simulate_lenses(kind: str,  # 'no', 'sphere' or 'vort'
     idx = torch.arange(start, start + n, dtype=torch.int64)
     k1a, k2a = _image_keys(seed, kind, idx)
     C = _chunk_size(dev, backend)
-    model_fn, noise_fn = (_render_model, _render_noisy) if backend == 'eager' else (_compiled(_render_model), _compiled(_render_noisy_small))
-    to = lambda t, s: None if t is None else t[s].to(device=dev, dtype=torch.float32)
+    to = lambda t: None if t is None else t.to(device=dev, dtype=torch.float32)
+    params = [to(th2), to(cx), to(cy), to(truth64['source_x']), to(truth64['source_y']), to(line), to(truth64['exposure_time'])]
+    k1a, k2a = k1a[:, None].to(dev), k2a[:, None].to(dev)
 
     def chunk(s0: int):
         s = slice(s0, min(s0 + C, n)); b = s.stop - s.start
-        args = [to(th2, s), to(cx, s), to(cy, s), to(truth64['source_x'], s), to(truth64['source_y'], s), to(truth64['exposure_time'], s), to(line, s)]
-        k1, k2 = k1a[s, None].to(dev), k2a[s, None].to(dev)
+        args = [None if t is None else t[s] for t in params] + [k1a[s], k2a[s]]
         if backend == 'compile' and b < C:  # pad to the static chunk shape (padding images are discarded)
             pad = lambda t: None if t is None else torch.cat([t, t[-1:].expand(C - b, *t.shape[1:])])
-            args, k1, k2 = [pad(a) for a in args], pad(k1), pad(k2)
-        model = model_fn(st, cfg, *args[:5], args[6])
-        lam, base, *small = noise_fn(st, cfg, model, args[5], k1, k2)
-        counts = _poisson_draw(lam, base, compiled=backend == 'compile', small=small[0] if small else None) if cfg.final_poisson else lam
+            args = [pad(a) for a in args]
+        if backend == 'compile':  # (one kernel from the lens to the Poisson codes measured slower than these two)
+            lam, base, small = _compiled(_render_noisy_small)(st, cfg, _compiled(_render_model)(st, cfg, *args[:6]), *args[6:])
+        else:
+            lam, base = _render_noisy(st, cfg, _render_model(st, cfg, *args[:6]), *args[6:])
+            small = None
+        counts = _poisson_draw(lam, base, compiled=backend == 'compile', small=small) if cfg.final_poisson else lam
         img = (_compiled(_normalize) if backend == 'compile' else _normalize)(counts, nn_ * nn_) if cfg.normalize == 'minmax' else counts[:, :nn_ * nn_]
         img = img[:b]
         images[s, 0] = img.reshape(b, nn_, nn_)
