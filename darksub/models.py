@@ -58,7 +58,9 @@ def create_model(name: str,  # registered model name, see `list_models()`
     if unknown:
         raise DarksubError(f"unknown argument(s) {', '.join(unknown)} for model {name!r}: expected some of {', '.join(sorted(allowed)) or 'none'}")
     model = builder(num_classes=num_classes, in_chans=in_chans, **kw)
-    model.darksub_cfg = dict(name=name, model_kwargs=dict(num_classes=num_classes, in_chans=in_chans, **kw),
+    # every argument, defaults included, so a checkpoint rebuilds the same network even if a default changes later
+    defaults = {k: p.default for k, p in inspect.signature(builder).parameters.items() if p.default is not inspect.Parameter.empty}
+    model.darksub_cfg = dict(name=name, model_kwargs={**defaults, **dict(num_classes=num_classes, in_chans=in_chans, **kw)},
                              img_size=info['img_size'], preprocess=info['preprocess'])
     return model
 
@@ -158,10 +160,10 @@ class ResBlock(nn.Module):
 
 # %% ../nbs_lib/07_models.ipynb #feb219c1
 class CropResNetD4(nn.Module):
-    """Compact residual CNN on the central crop of a lens image, fed each pixel together with its point reflection through
-    the lens centre (`antipodal`); in eval mode it averages its probabilities over the 8 D4 transforms."""
+    """Compact residual CNN on the central crop of a lens image (with `antipodal`, each pixel next to its point reflection
+    through the lens centre); in eval mode it averages its probabilities over the 8 D4 transforms."""
     def __init__(self, num_classes: int = 3, in_chans: int = 1, crop_arcsec: float = 4.8, fov_arcsec: float = 7.5,
-                 widths: tuple = (8, 16, 32, 64), dropout: float = 0.1, tta: bool = True, antipodal: bool = True):
+                 widths: tuple = (8, 16, 32, 64), dropout: float = 0.1, tta: bool = True, antipodal: bool = False):
         super().__init__()
         self.crop_arcsec, self.fov_arcsec, self.tta, self.antipodal = crop_arcsec, fov_arcsec, tta, antipodal
         w0, w1, w2, w3 = widths
@@ -183,8 +185,8 @@ class CropResNetD4(nn.Module):
         return p.clamp_min(1e-12).log()
 
 @register_model('crop_resnet_d4', img_size=150,
-                description='compact residual CNN on the central 4.8 arcsec and its point reflection, D4 augmentation and 8-fold test-time averaging (CPU-fast)')
+                description='compact residual CNN on the central 4.8 arcsec, D4 augmentation and 8-fold test-time averaging (CPU-fast)')
 def crop_resnet_d4(num_classes: int = 3, in_chans: int = 1, crop_arcsec: float = 4.8, widths: tuple = (8, 16, 32, 64),
-                   dropout: float = 0.1, tta: bool = True, antipodal: bool = True) -> nn.Module:
+                   dropout: float = 0.1, tta: bool = True, antipodal: bool = False) -> nn.Module:
     "The fast model (see `CropResNetD4`)."
     return CropResNetD4(num_classes, in_chans, crop_arcsec, widths=tuple(widths), dropout=dropout, tta=tta, antipodal=antipodal)
