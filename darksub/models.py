@@ -162,6 +162,7 @@ class ResBlock(nn.Module):
 class CropResNetD4(nn.Module):
     """Compact residual CNN on the central crop of a lens image (with `antipodal`, each pixel next to its point reflection
     through the lens centre); in eval mode it averages its probabilities over the 8 D4 transforms."""
+    cpu_channels_last = True  # NHWC on a CPU too: training +10 %, inference +34 % (interleaved A/B, 2 threads)
     def __init__(self, num_classes: int = 3, in_chans: int = 1, crop_arcsec: float = 4.8, fov_arcsec: float = 7.5,
                  widths: tuple = (8, 16, 32, 64), dropout: float = 0.1, tta: bool = True, antipodal: bool = False):
         super().__init__()
