@@ -161,6 +161,13 @@ def _line_sum(u, v, n: int):
     sr, si = torch.where(refl, sr + kr, sr), torch.where(refl, si + ki, si)
     return torch.where(flip, -sr, sr), torch.where(flip, -si, si)
 
+def _line_deflection(dx, dy, t2, L, c, s, n: int):
+    "Deflection [arcsec] at offsets (dx, dy) [arcsec] from the middle of a line of `n` masses of squared Einstein radius `t2`, half-length `L`, direction (c, s) = (cos, sin); all broadcast."
+    d = 2 * L / (n - 1)  # spacing [arcsec]
+    sr, si = _line_sum((dx * c + dy * s) / d, (dy * c - dx * s) / d, n)
+    a_par, a_perp = t2 / d * sr, -t2 / d * si  # along / across the segment
+    return a_par * c - a_perp * s, a_par * s + a_perp * c
+
 def line_mass_deflection(x, y,  # image-plane coordinates [arcsec], (H, W) or (B, H, W)
                          theta_E,  # Einstein radius of each point mass [arcsec], float or (B,)
                          half_length,  # half-length L of the segment [arcsec] (> 0), float or (B,)
@@ -173,12 +180,7 @@ def line_mass_deflection(x, y,  # image-plane coordinates [arcsec], (H, W) or (B
     th, L, ang, cx, cy = torch.broadcast_tensors(*(as_t(v) for v in (theta_E, half_length, angle, center_x, center_y)))
     if th.ndim > 1: raise DarksubError(f'line parameters must be floats or shape (B,); got {tuple(th.shape)}')
     if th.ndim == 1: th, L, ang, cx, cy = (v[:, None, None] for v in (th, L, ang, cx, cy))
-    c, s = torch.cos(ang), torch.sin(ang)
-    dx, dy = x - cx, y - cy
-    d = 2 * L / (n_points - 1)  # spacing [arcsec]
-    sr, si = _line_sum((dx * c + dy * s) / d, (dy * c - dx * s) / d, n_points)
-    a_par, a_perp = th * th / d * sr, -th * th / d * si  # along / across the segment
-    return a_par * c - a_perp * s, a_par * s + a_perp * c
+    return _line_deflection(x - cx, y - cy, th * th, L, torch.cos(ang), torch.sin(ang), n_points)
 
 # %% ../nbs_lib/02_physics.ipynb #b530f02a
 def ray_shoot(x, y, alpha_x, alpha_y):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, asdict, fields, replace
 import numpy as np
 import torch
 from .core import DarksubError, resolve_device
-from .physics import (_line_sum, pixel_grid, sie_deflection, shear_deflection, sersic_profile, gaussian_psf_kernel,
+from .physics import (_line_deflection, pixel_grid, sie_deflection, shear_deflection, sersic_profile, gaussian_psf_kernel,
                              einstein_radius)
 
 # %% auto #0
@@ -348,12 +348,8 @@ def _render_model(st: dict, cfg: SimConfig, th2, cx, cy, src_x, src_y, line=None
     or None) and source centres (B,)."""
     ax, ay = st['ax'], st['ay']
     if line is not None:  # the vortex: closed form of the sum over its equal masses (`line_mass_deflection`)
-        t2, L, c, s = (line[:, i, None] for i in range(4))
-        x, y, N = st['x'], st['y'], cfg.vortex_n_points
-        d = 2 * L / (N - 1)  # spacing [arcsec]
-        sr, si = _line_sum((x * c + y * s) / d, (y * c - x * s) / d, N)
-        a_par, a_perp = t2 / d * sr, -t2 / d * si
-        ax, ay = ax + (a_par * c - a_perp * s), ay + (a_par * s + a_perp * c)
+        lx, ly = _line_deflection(st['x'], st['y'], *(line[:, i, None] for i in range(4)), cfg.vortex_n_points)
+        ax, ay = ax + lx, ay + ly
     if th2 is not None:
         x, y, K = st['x'], st['y'], th2.shape[1]
         for k in range(0, K - 1, 2):  # two masses per division: a1/r1 + a2/r2 = (a1 r2 + a2 r1) / (r1 r2), a third faster on a CPU

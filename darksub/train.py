@@ -607,7 +607,7 @@ def train_cli(argv: list[str] | None = None) -> int:
     src.add_argument('--data', metavar='DIR', help='dataset folder with train/ and val/ splits of class folders of .npy files')
     src.add_argument('--simulate', action='store_true', help='train on fresh simulated lenses (needs --steps-per-epoch)')
     ap.add_argument('--model-arg', action='append', default=[], metavar='KEY=VALUE',
-                    help='extra create_model argument, VALUE as JSON (repeatable), e.g. radius_channel=true')
+                    help='extra create_model argument, VALUE as JSON (repeatable), e.g. antipodal=true')
     ap.add_argument('--out', required=True, metavar='RUN_DIR', help='output folder for checkpoints and history.csv')
     d = TrainConfig()
     ap.add_argument('--epochs', type=int, default=d.epochs); ap.add_argument('--batch-size', type=int, default=d.batch_size)
