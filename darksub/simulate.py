@@ -99,11 +99,39 @@ def get_preset(name: str) -> SimConfig:
 # %% ../nbs_lib/03_simulate.ipynb #0c21f33d
 _M32 = 0xFFFFFFFF
 
+def _is32(h) -> bool:
+    "True for an int32 tensor (pixel streams: 32-bit lanes, twice as many per vector instruction as int64)."
+    return isinstance(h, torch.Tensor) and h.dtype == torch.int32
+
+def _s32(c: int) -> int:
+    "The int32 with the same 32 bits as the unsigned constant `c`."
+    return c - (1 << 32) if c >= 1 << 31 else c
+
+def _mul32(h, c: int):
+    "h * c modulo 2^32 (int32 tensors wrap; int64 tensors and Python ints hold values in [0, 2^32))."
+    return h * _s32(c) if _is32(h) else (h * c) & _M32
+
+def _add32(h, g):
+    "h + g modulo 2^32 (both int32, or both in [0, 2^32))."
+    return h + g if _is32(h) else (h + g) & _M32
+
+def _shr32(h, s: int):
+    "Logical right shift of 32-bit values by s (masks the sign bits an arithmetic int32 shift brings in)."
+    return (h >> s) & ((1 << (32 - s)) - 1)
+
+def _const32(c: int, like):
+    "Constant `c` in [0, 2^32) in the representation of `like` (int32 bits or the unsigned value)."
+    return _s32(c) if _is32(like) else c
+
 def _fmix32(h):
-    "MurmurHash3's 32-bit finaliser on int64 tensors (or Python ints) holding values in [0, 2^32)."
-    h = h ^ (h >> 16); h = (h * 0x85EBCA6B) & _M32
-    h = h ^ (h >> 13); h = (h * 0xC2B2AE35) & _M32
-    return h ^ (h >> 16)
+    "MurmurHash3's 32-bit finaliser on 32-bit values: int32 tensors (wrapping), or int64 tensors / Python ints in [0, 2^32)."
+    h = h ^ _shr32(h, 16); h = _mul32(h, 0x85EBCA6B)
+    h = h ^ _shr32(h, 13); h = _mul32(h, 0xC2B2AE35)
+    return h ^ _shr32(h, 16)
+
+def _as_i32(h: torch.Tensor) -> torch.Tensor:
+    "int64 values in [0, 2^32) as int32 tensors with the same bits."
+    return torch.where(h >= 1 << 31, h - (1 << 32), h).to(torch.int32)
 
 def _image_keys(seed: int, kind: str, index: torch.Tensor):
     "Two 32-bit keys per image (int64 tensors shaped like `index`) from the seed, class and image index."
@@ -116,17 +144,21 @@ def _image_keys(seed: int, kind: str, index: torch.Tensor):
     return k1, k2
 
 def _pixel_base(k1, k2, counter):
-    "32 random bits per (image keys, counter): the base from which every stream of that counter is derived."
-    return _fmix32(_fmix32((counter * 0x9E3779B9 + k1) & _M32) ^ k2)
+    "32 random bits per (image keys, counter): the base from which every stream of that counter is derived (all int32, or all int64)."
+    return _fmix32(_fmix32(_add32(_mul32(counter, 0x9E3779B9), k1)) ^ k2)
 
 def _stream_bits(base, stream):
-    "32 random bits of stream `stream` (int or int64 tensor) for each base."
-    return _fmix32(base ^ ((stream * 0x68E31DA4 + 0x1B56C4E9) & _M32))
+    "32 random bits of stream `stream` (int, or an integer tensor of base's dtype) for each base."
+    if isinstance(stream, int): return _fmix32(base ^ _const32((stream * 0x68E31DA4 + 0x1B56C4E9) & _M32, base))
+    return _fmix32(base ^ _add32(_mul32(stream, 0x68E31DA4), _const32(0x1B56C4E9, base)))
 
 def _to_uniform(h, dtype=torch.float32):
     "Uniform numbers in (0, 1) from 32-bit integers: the top 24 bits for float32, all 32 for float64."
-    if dtype == torch.float64: return (h.to(torch.float64) + 0.5) * 2.0**-32
-    return ((h >> 8).to(dtype) + 0.5) * 2.0**-24
+    if dtype == torch.float64:
+        u = h.to(torch.float64)
+        if _is32(h): u = u + (h < 0).to(torch.float64) * 2.0**32
+        return (u + 0.5) * 2.0**-32
+    return (_shr32(h, 8).to(dtype) + 0.5) * 2.0**-24
 
 def _uniform(k1, k2, stream: int, counter, dtype=torch.float32):
     "Uniform numbers in (0, 1) for each (image keys, stream, counter); `counter` broadcasts against the keys."
@@ -244,7 +276,7 @@ def _draw_open_cpu(lam, base, codes, big_fn, big2_fn):
     f, a = o[v == -2], 0
     while len(f):  # attempt 0 on all, then 2 attempts at a time on the ~20 % still open, and so on
         g = _pad256_np(f)
-        k = (big_fn if a == 0 else big2_fn)(torch.from_numpy(flat[g]), torch.from_numpy(fbase[g]), torch.tensor(a)).numpy()[:len(f)]
+        k = (big_fn if a == 0 else big2_fn)(torch.from_numpy(flat[g]), torch.from_numpy(fbase[g]), torch.tensor(a, dtype=base.dtype)).numpy()[:len(f)]
         cn[f] = k; f = f[k < 0]; a += 1 if a == 0 else 2
     return counts.reshape(lam.shape)
 
@@ -278,7 +310,7 @@ def _poisson_draw(lam, base, compiled: bool = False, small=None):
     a = 0
     while len(f):  # attempt 0 on all, then 2 attempts at a time on the ~20 % still open, and so on
         g = _pad256(f)
-        k = (big_fn if a == 0 else big2_fn)(flat.index_select(0, g), fbase.index_select(0, g), torch.tensor(a, device=lam.device))[:len(f)]
+        k = (big_fn if a == 0 else big2_fn)(flat.index_select(0, g), fbase.index_select(0, g), torch.tensor(a, dtype=base.dtype, device=lam.device))[:len(f)]
         counts.index_copy_(0, f, k)  # the ones not accepted (-1) are overwritten by a later round
         f = f[k < 0]; a += 1 if a == 0 else 2
     return counts.reshape(lam.shape)
@@ -287,8 +319,8 @@ def poisson_sample(lam: torch.Tensor,  # non-negative means, (B, ...)
                    seed: int = 0, kind: str = 'no', index=None) -> torch.Tensor:
     "Exact Poisson draws (float) for a batch of mean maps, reproducible per (seed, kind, image index, element)."
     index = torch.arange(lam.shape[0], device=lam.device) if index is None else torch.as_tensor(index, device=lam.device)
-    k1, k2 = _image_keys(seed, kind, index)
-    counter = torch.arange(lam[0].numel(), device=lam.device)[None]
+    k1, k2 = (_as_i32(k) for k in _image_keys(seed, kind, index))
+    counter = torch.arange(lam[0].numel(), device=lam.device, dtype=torch.int32)[None]
     return _poisson_draw(lam, _pixel_base(k1[:, None], k2[:, None], counter).reshape(lam.shape))
 
 # %% ../nbs_lib/03_simulate.ipynb #69377648
@@ -339,7 +371,7 @@ def _static_fields(cfg: SimConfig, device: torch.device, dtype=torch.float32) ->
                            kernel=ker.to(device=device, dtype=dtype),
                            k_row=k_row.to(device=device, dtype=dtype) if separable else None,
                            k_col=k_col.to(device=device, dtype=dtype) if separable else None,
-                           counter=torch.arange(P, device=device, dtype=torch.int64))
+                           counter=torch.arange(P, device=device, dtype=torch.int32))
     return _CACHE[key]
 
 def _render_model(st: dict, cfg: SimConfig, th2, cx, cy, src_x, src_y, line=None):
@@ -475,7 +507,7 @@ def simulate_lenses(kind: str,  # 'no', 'sphere' or 'vort'
     th2, cx, cy = _point_masses(kind, truth64, cfg)
     line = _vortex_line(kind, truth64, cfg)
     idx = torch.arange(start, start + n, dtype=torch.int64)
-    k1a, k2a = _image_keys(seed, kind, idx)
+    k1a, k2a = (_as_i32(k) for k in _image_keys(seed, kind, idx))
     C = _chunk_size(dev, backend)
     to = lambda t: None if t is None else t.to(device=dev, dtype=torch.float32)
     params = [to(th2), to(cx), to(cy), to(truth64['source_x']), to(truth64['source_y']), to(line), to(truth64['exposure_time'])]
