@@ -166,7 +166,8 @@ def _uniform(k1, k2, stream: int, counter, dtype=torch.float32):
 
 # %% ../nbs_lib/03_simulate.ipynb #ec77c0f5
 _STREAM_NORMAL, _STREAM_POISSON = 16, 32  # pixel-noise streams (parameter streams are 1..15)
-_INV_STEPS = 24  # branch-free inversion steps before the clean-up loop (P(k > 24 | lam < 10) < 2e-5)
+_INV_STEPS = 24  # branch-free inversion steps before the float64 clean-up loop (P(k > 24 | lam < 10) < 5e-5)
+_INV_STEPS_FUSED = 14  # steps fused with the noise for every pixel; the ~1 % of small means not done by then take the 15..24 steps gathered
 
 def _poisson_inversion(lam, u, steps: int):
     "Poisson(lam) by CDF inversion over `steps` terms: (k, done); done is False where k > steps would be needed."
@@ -223,7 +224,7 @@ def _poisson_small(lam, base):
     return _code(*_poisson_inversion(lam, _to_uniform(_stream_bits(base, _STREAM_POISSON)), _INV_STEPS))
 
 def _poisson_big(lam, base, attempt):
-    "PTRS attempt number `attempt` (an int64 tensor) for lam >= 10, with that attempt's own streams: (k, accepted)."
+    "PTRS attempt number `attempt` (integer tensor of base's dtype, one or one per element) for lam >= 10, with that attempt's own streams: (k, accepted)."
     s = _STREAM_POISSON + 1 + 2 * attempt
     return _ptrs_attempt(lam, _to_uniform(_stream_bits(base, s)), _to_uniform(_stream_bits(base, s + 1)))
 
@@ -237,6 +238,51 @@ def _poisson_big2(lam, base, attempt):
     kb, acc = _poisson_big(lam, base, attempt + 1)
     return _code(torch.where(done, k, kb), done | acc)
 
+def _poisson_big4(lam, base, attempt):
+    "PTRS attempts `attempt` .. `attempt + 3` branch-free in float64, keeping the first accepted: k, or -1 where all four rejected."
+    k, done = _poisson_big(lam, base, attempt)
+    for j in range(1, 4):
+        kb, acc = _poisson_big(lam, base, attempt + j)
+        k, done = torch.where(done, k, kb), done | acc
+    return _code(k, done)
+
+def _ptrs_test32(lam, k, V, a, b, us):
+    """The full test of `_ptrs_attempt` in float32 with a bound on its rounding: (D, eps). The float64 test accepts where
+    D64 <= 0, and |D - D64| <= eps, so D < -eps accepts and D > eps rejects exactly as float64 does. The large terms
+    (lam, k log lam, log k!) are regrouped so that they cancel analytically: k log(z / lam) + 8.5 log z + (lam - z),
+    z = k + 9. eps is 8x the worst case of the float32 roundings: 2^-21 of the terms' magnitudes, 2^-23 k from log(z / lam)."""
+    inv_alpha = 1.1239 + 1.1328 / (b - 3.4)
+    kc = torch.clamp(k, min=0)
+    r4, r8 = (kc + 1) * (kc + 2) * (kc + 3) * (kc + 4), (kc + 5) * (kc + 6) * (kc + 7) * (kc + 8)  # no overflow for k < 4e9
+    z = kc + 9; iz = 1 / z; iz2 = iz * iz
+    series = iz * (1 / 12 - iz2 * (1 / 360 - iz2 * (1 / 1260 - iz2 * (1 / 1680 - iz2 / 1188))))
+    t1, t2 = torch.log(V * inv_alpha / ((a / (us * us) + b) * r4)), torch.log(r8)  # lhs: log(V / alpha / (a / us^2 + b) / (k+1)..(k+4)) - log((k+5)..(k+8))
+    t3, t4, t5 = kc * torch.log(z / lam), 8.5 * torch.log(z), lam - z  # -k log lam + log Gamma(z) - series - log(2 pi) / 2 = t3 + t4 + t5
+    D = t1 - t2 + t3 + t4 + t5 + (0.5 * math.log(2 * math.pi) + series)
+    eps = 2.0**-18 * (t1.abs() + t2 + t3.abs() + t4 + t5.abs() + 4) + 2.0**-20 * kc  # inf or nan: undecided
+    return D, eps
+
+def _poisson_big32(lam, base, attempt):
+    "PTRS attempt `attempt` decided in float32 where that is safe: (k, accepted, decided); undecided (~0.5 %) need `_poisson_big`."
+    s = _STREAM_POISSON + 1 + 2 * attempt
+    V = _to_uniform(_stream_bits(base, s + 1))
+    k, quick, (a, b, us) = _ptrs_quick(lam, _to_uniform(_stream_bits(base, s)), V)
+    reject = (k < 0) | ((us < 0.013) & (V > us))
+    D, eps = _ptrs_test32(lam, k, V, a, b, us)
+    acc = quick | (~reject & (D < -eps))
+    return k, acc, acc | reject | (D > eps)
+
+def _poisson_big1_32(lam, base, attempt):
+    "`_poisson_big32` as one code: k where accepted, -1 where rejected, -2 where undecided."
+    k, acc, dec = _poisson_big32(lam, base, attempt)
+    return torch.where(acc, k, torch.where(dec, -1.0, -2.0))
+
+def _poisson_big2_32(lam, base, attempt):
+    "Attempts `attempt` and `attempt + 1` in float32: the first accepted k; -1 both rejected; -2 / -3 attempt / attempt + 1 undecided."
+    k, acc, dec = _poisson_big32(lam, base, attempt)
+    kb, accb, decb = _poisson_big32(lam, base, attempt + 1)
+    return torch.where(acc, k, torch.where(~dec, -2.0, torch.where(accb, kb, torch.where(decb, -1.0, -3.0))))
+
 def _finish_small(lam, base):
     "Inversion in float64 until the CDF passes u (the same u as `_poisson_small`), for its unfinished elements."
     l, u = lam.double(), _to_uniform(_stream_bits(base, _STREAM_POISSON)).double()
@@ -246,11 +292,12 @@ def _finish_small(lam, base):
     return k.to(lam.dtype)
 
 def _poisson_small_all(lam, base):
-    """Codes for every element, fused with the noise in the compiled backend (cheaper than gathering): where lam < 10 the
-    24-step inversion (k, or -1 if unfinished, about 1 pixel in 10^6; lam = 0 gives 0); where lam >= 10 the k of PTRS attempt 0 when its quick
-    float32 test accepts it (about 55 % of them), else -2. The float64 part of PTRS runs later on the -2 elements only."""
+    """Codes for every element, fused with the noise in the compiled backend (cheaper than gathering). Where lam < 10:
+    the first `_INV_STEPS_FUSED` inversion steps, k or -1 if unfinished (about 1 % of them: they run all 24 steps later,
+    gathered); lam = 0 gives 0. Where lam >= 10: the k of PTRS attempt 0 when its quick float32 test accepts it (about
+    55 % of them), else -2 (the full test runs later on the -2 elements only)."""
     big = lam >= 10
-    k, done = _poisson_inversion(torch.where(big, torch.zeros_like(lam), lam), _to_uniform(_stream_bits(base, _STREAM_POISSON)), _INV_STEPS)
+    k, done = _poisson_inversion(torch.where(big, torch.zeros_like(lam), lam), _to_uniform(_stream_bits(base, _STREAM_POISSON)), _INV_STEPS_FUSED)
     s = _STREAM_POISSON + 1  # the streams of PTRS attempt 0 (see `_poisson_big`)
     kb, quick, _ = _ptrs_quick(torch.where(big, lam, 10.0), _to_uniform(_stream_bits(base, s)), _to_uniform(_stream_bits(base, s + 1)))
     return torch.where(big, torch.where(quick, kb, -2.0), _code(k, done))
@@ -261,23 +308,35 @@ def _pad256(idx: torch.Tensor) -> torch.Tensor:
     return idx if mp == m else torch.cat([idx, idx[:1].expand(mp - m)])
 
 def _pad256_np(idx: np.ndarray) -> np.ndarray:
-    "`_pad256` for a numpy index array."
+    "`_pad256` for a numpy array (indices, or values per element)."
     m = len(idx); mp = -(-m // 256) * 256
     return idx if mp == m else np.concatenate([idx, np.full(mp - m, idx[0])])
 
-def _draw_open_cpu(lam, base, codes, big_fn, big2_fn):
+def _draw_open_cpu(lam, base, codes, small_fn, big1_32, big2_32, big4):
     """`_poisson_draw` from codes on a CPU, its bookkeeping in numpy: indexing a few thousand open pixels per image
-    costs several times less there than in torch ops (0.37 -> 0.2 ms per image)."""
+    costs several times less there than in torch ops (0.37 -> 0.2 ms per image). PTRS runs in float32 where its test
+    is safely decided (`_ptrs_test32`, about twice as fast); the undecided attempts are redone in float64 at the end."""
     flat, fbase = lam.reshape(-1).numpy(), base.reshape(-1).numpy()
     counts = codes.reshape(-1); cn = counts.numpy()  # the codes are this chunk's own buffer: filled in place
     o = np.flatnonzero(cn < 0); v = cn[o]
     t = o[v == -1]
-    if len(t): cn[t] = _finish_small(torch.from_numpy(flat[t]), torch.from_numpy(fbase[t])).numpy()
-    f, a = o[v == -2], 0
+    if len(t):  # the full 24 steps (the same float32 CDF, so the same k where the fused steps finished), then float64
+        g = _pad256_np(t)
+        k = small_fn(torch.from_numpy(flat[g]), torch.from_numpy(fbase[g])).numpy()[:len(t)]
+        cn[t] = k; t = t[k < 0]
+        if len(t): cn[t] = _finish_small(torch.from_numpy(flat[t]), torch.from_numpy(fbase[t])).numpy()
+    f, a, todo = o[v == -2], 0, []
     while len(f):  # attempt 0 on all, then 2 attempts at a time on the ~20 % still open, and so on
         g = _pad256_np(f)
-        k = (big_fn if a == 0 else big2_fn)(torch.from_numpy(flat[g]), torch.from_numpy(fbase[g]), torch.tensor(a, dtype=base.dtype)).numpy()[:len(f)]
-        cn[f] = k; f = f[k < 0]; a += 1 if a == 0 else 2
+        k = (big1_32 if a == 0 else big2_32)(torch.from_numpy(flat[g]), torch.from_numpy(fbase[g]), torch.tensor(a, dtype=base.dtype)).numpy()[:len(f)]
+        cn[f] = k; todo += [(f[k == -2], a), (f[k == -3], a + 1)]
+        f = f[k == -1]; a += 1 if a == 0 else 2
+    f = np.concatenate([i for i, _ in todo]) if todo else o[:0]
+    att = np.concatenate([np.full(len(i), b, dtype=fbase.dtype) for i, b in todo]) if todo else fbase[:0]
+    while len(f):  # the undecided (~30 per image), in float64 from the attempt where each stopped, 4 attempts per call
+        g, ga = _pad256_np(f), _pad256_np(att)
+        k = big4(torch.from_numpy(flat[g]), torch.from_numpy(fbase[g]), torch.from_numpy(ga)).numpy()[:len(f)]
+        cn[f] = k; f, att = f[k < 0], att[k < 0] + 4
     return counts.reshape(lam.shape)
 
 def _poisson_draw(lam, base, compiled: bool = False, small=None):
@@ -288,13 +347,17 @@ def _poisson_draw(lam, base, compiled: bool = False, small=None):
     flat, fbase = lam.reshape(-1), base.reshape(-1)
     fns = (_poisson_small, _poisson_big1, _poisson_big2)
     small_fn, big_fn, big2_fn = (_compiled(fn, True) for fn in fns) if compiled else fns
-    if small is not None and lam.device.type == 'cpu': return _draw_open_cpu(lam, base, small, big_fn, big2_fn)
+    if small is not None and lam.device.type == 'cpu':
+        fns32 = (_poisson_big1_32, _poisson_big2_32, _poisson_big4)
+        return _draw_open_cpu(lam, base, small, small_fn, *((_compiled(fn, True) for fn in fns32) if compiled else fns32))
     if small is not None:
         counts = small.reshape(-1).clone()
         o = (counts < 0).nonzero().squeeze(1); v = counts[o]  # on a GPU (a CPU takes `_draw_open_cpu`)
-        t = o[v == -1]
-        if len(t): counts[t] = _finish_small(flat[t], fbase[t])
-        f = o[v == -2]
+        f, t = o[v == -2], o[v == -1]
+        if len(t):
+            k = small_fn(flat.index_select(0, _pad256(t)), fbase.index_select(0, _pad256(t)))[:len(t)]
+            counts[t] = k; t = t[k < 0]
+            if len(t): counts[t] = _finish_small(flat[t], fbase[t])
     else:
         counts = torch.zeros_like(flat)
         pos = (flat > 0).nonzero().squeeze(1)  # about half the pixels are clipped to lam = 0 and stay 0
