@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import darksub
-from .core import DarksubError, available_cores, resolve_device, write_json
+from .core import DarksubError, available_cores, keep_freed_memory, resolve_device, write_json
 from .models import list_models, model_info
 from .train import bench_models
 
@@ -129,6 +129,7 @@ def bench_report_cli(argv: list[str] | None = None) -> int:
     ap.add_argument('--readme', default=None, help='also copy the table into this README between <!-- bench:<device> --> markers')
     a = ap.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
+    keep_freed_memory()  # a dedicated process: its simulator timing as in the simulation workers
     cmd = 'darksub bench report ' + ' '.join(sys.argv[2:] if argv is None else argv)
     rep = bench_report(a.models, a.seconds, a.batch_size, a.img_size, a.sim_n, a.n_lenstronomy, a.backend, a.device, cmd.strip(),
                        log=lambda s: print(s, file=sys.stderr), sim_processes=a.sim_processes)

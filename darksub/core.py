@@ -10,8 +10,8 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['default_device', 'DarksubError', 'resolve_device', 'available_cores', 'seed_everything', 'atomic_path', 'write_json',
-           'record_metrics']
+__all__ = ['default_device', 'DarksubError', 'resolve_device', 'available_cores', 'keep_freed_memory', 'seed_everything',
+           'atomic_path', 'write_json', 'record_metrics']
 
 # %% ../nbs_lib/00_core.ipynb #a2fc70d5
 def default_device() -> torch.device:
@@ -37,6 +37,16 @@ def available_cores() -> int:
     "CPU cores this process may run on (its affinity mask), at least 1."
     try: return max(1, len(os.sched_getaffinity(0)))
     except AttributeError: return os.cpu_count() or 1
+
+# %% ../nbs_lib/00_core.ipynb #3d84ecc4
+def keep_freed_memory(max_mb: int = 256) -> bool:
+    "Let this process reuse freed memory: glibc allocations up to `max_mb` MB from the heap, kept unless over 2 x `max_mb` MB free; False where unsupported."
+    try:
+        import ctypes
+        mallopt = ctypes.CDLL(None).mallopt  # the C library this process already uses
+    except (OSError, AttributeError, TypeError): return False  # not glibc (macOS, Windows)
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    return bool(mallopt(M_MMAP_THRESHOLD, max_mb << 20)) & bool(mallopt(M_TRIM_THRESHOLD, 2 * max_mb << 20))
 
 # %% ../nbs_lib/00_core.ipynb #bd19c2b9
 def seed_everything(seed: int) -> int:

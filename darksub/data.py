@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
-from .core import DarksubError, atomic_path, available_cores, resolve_device, write_json, _json_default
+from .core import DarksubError, atomic_path, available_cores, keep_freed_memory, resolve_device, write_json, _json_default
 
 # %% auto #0
 __all__ = ['SPLITS', 'DEEPLENSE_TEST_I_ID', 'load_npy', 'scan_dataset', 'split_sha256', 'validate_dataset', 'LensDataset',
@@ -383,8 +383,8 @@ def _batch_job(out: str, split: str, kind: str, start: int, m: int, todo: list, 
     return m, len(todo)
 
 def _worker_init(threads: int):
-    "Start of a simulation worker process: its share of the cores as torch threads (no oversubscription)."
-    torch.set_num_threads(threads)
+    "Start of a simulation worker process: its share of the cores as torch threads (no oversubscription), freed memory reused."
+    torch.set_num_threads(threads); keep_freed_memory()
 
 def sim_backend(n_images: int, device) -> str:
     "The simulator backend for a run of `n_images`: env DARKSUB_SIM_BACKEND if set, else 'compile' on a CPU for >= 3000 images (its 15-100 s of compilation pays off), else 'eager'."
@@ -685,6 +685,7 @@ class SimulatedLensStream(IterableDataset):
         if self.device.type == 'cuda' and get_worker_info() is not None:
             raise DarksubError("SimulatedLensStream on a CUDA device cannot run in DataLoader worker processes (CUDA does not "
                                "survive fork): use num_workers=0, which is fast on a GPU, or device='cpu' with workers")
+        if get_worker_info() is not None: keep_freed_memory()  # a DataLoader worker: reuse the chunks' freed buffers
         s, S = self.process()
         g = self.start + s
         while True:
@@ -851,6 +852,7 @@ def simulate_cli(argv: list[str] | None = None) -> int:
     n = _parse_counts(a.n_per_class, a.splits)
     splits = None if isinstance(n, dict) else a.splits
     rank, world, dev = init_distributed(a.device)  # under torchrun: each rank writes its shard of the batches
+    keep_freed_memory()  # this process simulates too (one worker, or the batches of its rank)
     try:
         m = write_dataset(a.out, n, splits=splits, seed=a.seed, config=a.preset, device=str(dev), overwrite=a.overwrite,
                           batch_size=a.batch_size, progress=not a.no_progress, workers=a.workers,

@@ -8,7 +8,7 @@ import argparse, math, os, sys, time, warnings
 from dataclasses import dataclass, asdict, fields, replace
 import numpy as np
 import torch
-from .core import DarksubError, resolve_device
+from .core import DarksubError, keep_freed_memory, resolve_device
 from .physics import (_line_deflection, pixel_grid, sie_deflection, shear_deflection, sersic_profile, gaussian_psf_kernel,
                              einstein_radius)
 
@@ -705,7 +705,7 @@ def _timed_darksub(n_per: int, seed: int, cfg: SimConfig, dev, backend: str) -> 
 
 def _bench_process(rank: int, n_per: int, seed: int, preset: str, backend: str, barrier, queue):
     "One single-threaded benchmark process: warm up, wait for the others, simulate its share, report (t0, t1)."
-    torch.set_num_threads(1)
+    torch.set_num_threads(1); keep_freed_memory()  # as the dataset writer's and the streaming dataset's workers
     cfg = get_preset(preset)
     for kind in CLASSES: simulate_lenses(kind, 16, seed=seed + 1, config=cfg, backend=backend)
     barrier.wait()
@@ -739,6 +739,7 @@ def bench_simulate_cli(argv: list[str] | None = None) -> int:
     ap.add_argument('--seed', type=int, default=0)
     a = ap.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
+    keep_freed_memory()  # a dedicated process, as the simulation workers
     if a.n < 3: raise DarksubError(f"--n must be at least 3; got {a.n}")
     cfg, dev = get_preset(a.preset), resolve_device(a.device)
     if not a.no_lenstronomy: _require_lenstronomy()
