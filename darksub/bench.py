@@ -21,16 +21,19 @@ def bench_simulator(n: int = 300,  # darksub images to time (equal thirds of the
                     device: str = 'cpu', preset: str = 'model_i', backend: str = 'compile',  # darksub simulator backend
                     n_lenstronomy: int = 0,  # lenstronomy images to time for the ratio (0 or not installed: skipped)
                     seed: int = 0,
-                    processes: int = 0) -> dict:  # CPU: also time this many single-threaded processes side by side (0 or 1: skip)
+                    processes: int = 0,  # CPU: also time this many single-threaded processes side by side, n images each (0 or 1: skip)
+                    repeat: int = 3) -> dict:  # timed runs of darksub (the median is reported, the runs kept)
     "Images/s of the darksub simulator for the Model I class mix on `device`, and its ratio to lenstronomy when that is timed."
     from darksub import simulate as sim
     dev = resolve_device(device); cfg = sim.get_preset(preset)
     per = max(1, n // 3)
     sim._timed_darksub(max(1, min(64, per)), seed + 1, cfg, dev, backend)  # warm-up (compilation, caches)
-    ours = sim._timed_darksub(per, seed, cfg, dev, backend)
-    out = dict(device=str(dev), backend=backend, images=3 * per, images_per_s=ours, lenstronomy_images_per_s=None, ratio_to_lenstronomy=None)
+    ours, runs = sim._repeated(lambda: sim._timed_darksub(per, seed, cfg, dev, backend), repeat)
+    out = dict(device=str(dev), backend=backend, images=3 * per, images_per_s=ours, images_per_s_runs=runs,
+               lenstronomy_images_per_s=None, ratio_to_lenstronomy=None)
     if processes > 1 and dev.type == 'cpu':  # one single-threaded simulator per core, as `darksub simulate --workers` runs it
-        out.update(processes=processes, images_per_s_processes=sim._timed_processes(per, seed, preset, backend, processes))
+        multi, runs = sim._repeated(lambda: sim._timed_processes(per, seed, preset, backend, processes), repeat)
+        out.update(processes=processes, images_per_s_processes=multi, images_per_s_processes_runs=runs)
     if n_lenstronomy > 0:
         try: import lenstronomy  # noqa: F401
         except ImportError: return out
@@ -69,6 +72,10 @@ def bench_report(models: list[str] | None = None,  # models to time (default: al
                 date=time.strftime('%Y-%m-%d'), simulator=simr, train=rows['train'], infer=rows['infer'])
 
 # %% ../nbs_lib/14_bench.ipynb #5e443141
+def _runs(runs: list) -> str:
+    "' (median of 3 runs: 1,709-2,442)', or nothing for one run."
+    return f" (median of {len(runs)} runs: {min(runs):,.0f}-{max(runs):,.0f})" if len(runs) > 1 else ''
+
 def report_markdown(rep: dict, figure: str | None = None) -> str:
     "The report as markdown: a header line (device, versions, command), the simulator line and one table of models."
     f = lambda v, d=1: 'n/a' if v is None else f'{v:.{d}f}'
@@ -76,9 +83,11 @@ def report_markdown(rep: dict, figure: str | None = None) -> str:
     lines = [f"**{rep['device']}** ({rep['device_name']}), torch {rep['torch']}, timm {rep['timm']}, darksub {rep['darksub']}, "
              f"Python {rep['python']}, {rep['date']}; command: `{rep['command'] or 'darksub bench report'}`", '',
              f"Simulator ({s['backend']} backend, {s['images']} Model I images): **{f(s['images_per_s'])} images/s**"
+             + (_runs(s['images_per_s_runs']) if s.get('images_per_s_runs') else '')
              + (f"; lenstronomy {f(s['lenstronomy_images_per_s'])} images/s, ratio **{f(s['ratio_to_lenstronomy'])}x**"
                 if s.get('ratio_to_lenstronomy') else '; lenstronomy not timed')
              + (f"; {s['processes']} single-threaded processes side by side: **{f(s['images_per_s_processes'])} images/s**"
+                + (_runs(s['images_per_s_processes_runs']) if s.get('images_per_s_processes_runs') else '')
                 + (f" ({f(s['images_per_s_processes'] / s['lenstronomy_images_per_s'])}x lenstronomy)" if s.get('lenstronomy_images_per_s') else '')
                 if s.get('images_per_s_processes') else ''), '',
              '| model | parameters (M) | img size | batch | train images/s | x densenet201 | infer images/s | x densenet201 |',

@@ -703,6 +703,15 @@ def _timed_darksub(n_per: int, seed: int, cfg: SimConfig, dev, backend: str) -> 
     if dev.type == 'cuda': torch.cuda.synchronize(dev)
     return 3 * n_per / (time.perf_counter() - t0)
 
+def _repeated(rate, repeat: int) -> tuple[float, list[float]]:
+    "Median and all values of `repeat` calls of `rate()` (images/s): a shared machine's load varies from run to run."
+    runs = [rate() for _ in range(max(1, repeat))]
+    return float(np.median(runs)), runs
+
+def _runs_text(runs: list[float]) -> str:
+    "', median of 3 runs: 1,709-2,442' (nothing for one run)."
+    return f", median of {len(runs)} runs: {min(runs):,.0f}-{max(runs):,.0f}" if len(runs) > 1 else ''
+
 def _bench_process(rank: int, n_per: int, seed: int, preset: str, backend: str, barrier, queue):
     "One single-threaded benchmark process: warm up, wait for the others, simulate its share, report (t0, t1)."
     torch.set_num_threads(1); keep_freed_memory()  # as the dataset writer's and the streaming dataset's workers
@@ -727,7 +736,7 @@ def _timed_processes(n_per: int, seed: int, preset: str, backend: str, processes
 def bench_simulate_cli(argv: list[str] | None = None) -> int:
     "`darksub bench simulate`: images/s of darksub and lenstronomy for the Model I class mix, their ratio, fidelity and two-sample AUCs."
     ap = argparse.ArgumentParser(prog='darksub bench simulate', description=bench_simulate_cli.__doc__)
-    ap.add_argument('--n', type=int, default=3000, help='darksub images to time (split equally over the 3 classes)')
+    ap.add_argument('--n', type=int, default=3000, help='darksub images per timed run, split equally over the 3 classes (per process when side by side)')
     ap.add_argument('--n-lenstronomy', type=int, default=150, help='lenstronomy images to time (equal thirds)')
     ap.add_argument('--device', default='cpu', help="'cpu', 'cuda' or 'auto'")
     ap.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: torch default)')
@@ -736,6 +745,7 @@ def bench_simulate_cli(argv: list[str] | None = None) -> int:
     ap.add_argument('--preset', default='model_i', help='simulation preset')
     ap.add_argument('--auc-n', type=int, default=200, help='images per class and generator for the two-sample test (0: skip)')
     ap.add_argument('--no-lenstronomy', action='store_true', help='time darksub only')
+    ap.add_argument('--repeat', type=int, default=3, help='timed runs of darksub; their median is reported (default 3)')
     ap.add_argument('--seed', type=int, default=0)
     a = ap.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
@@ -746,12 +756,12 @@ def bench_simulate_cli(argv: list[str] | None = None) -> int:
     print(f"darksub bench simulate: preset {a.preset}, device {dev}, threads {torch.get_num_threads()}, backend {a.backend}")
     t0 = time.perf_counter(); _timed_darksub(min(64, a.n // 3), a.seed + 1, cfg, dev, a.backend)
     print(f"  warm-up {time.perf_counter() - t0:.1f} s")
-    ours = _timed_darksub(a.n // 3, a.seed, cfg, dev, a.backend)
-    print(f"  darksub     {ours:10.1f} images/s  ({3 * (a.n // 3)} images)")
+    ours, runs = _repeated(lambda: _timed_darksub(a.n // 3, a.seed, cfg, dev, a.backend), a.repeat)
+    print(f"  darksub     {ours:10.1f} images/s  ({3 * (a.n // 3)} images{_runs_text(runs)})")
     if a.processes > 0 and dev.type == 'cpu':
-        per = max(a.n // (3 * a.processes), 1)
-        multi = _timed_processes(per, a.seed, a.preset, a.backend, a.processes)
-        print(f"  darksub     {multi:10.1f} images/s  ({a.processes} single-threaded processes, {3 * per * a.processes} images)")
+        per = a.n // 3
+        multi, runs = _repeated(lambda: _timed_processes(per, a.seed, a.preset, a.backend, a.processes), a.repeat)
+        print(f"  darksub     {multi:10.1f} images/s  ({a.processes} single-threaded processes, {3 * per * a.processes} images{_runs_text(runs)})")
     if a.no_lenstronomy: return 0
     m = max(a.n_lenstronomy // 3, 1); t0 = time.perf_counter()
     for kind in CLASSES: lenstronomy_lenses(kind, lenstronomy_parameters(kind, m, a.seed, cfg), cfg, seed=a.seed)
