@@ -257,13 +257,13 @@ def _ptrs_test32(lam, k, V, a, b, us):
     z = kc + 9; iz = 1 / z; iz2 = iz * iz
     series = iz * (1 / 12 - iz2 * (1 / 360 - iz2 * (1 / 1260 - iz2 * (1 / 1680 - iz2 / 1188))))
     t1, t2 = torch.log(V * inv_alpha / ((a / (us * us) + b) * r4)), torch.log(r8)  # lhs: log(V / alpha / (a / us^2 + b) / (k+1)..(k+4)) - log((k+5)..(k+8))
-    t3, t4, t5 = kc * torch.log(z / lam), 8.5 * torch.log(z), lam - z  # -k log lam + log Gamma(z) - series - log(2 pi) / 2 = t3 + t4 + t5
+    t3, t4, t5 = kc * torch.log(z / lam), 8.5 * torch.log(z), lam - z  # lam - k log lam + Stirling's log Gamma(z) without log(2 pi) / 2 and the series = t3 + t4 + t5
     D = t1 - t2 + t3 + t4 + t5 + (0.5 * math.log(2 * math.pi) + series)
     eps = 2.0**-18 * (t1.abs() + t2 + t3.abs() + t4 + t5.abs() + 4) + 2.0**-20 * kc  # inf or nan: undecided
     return D, eps
 
 def _poisson_big32(lam, base, attempt):
-    "PTRS attempt `attempt` decided in float32 where that is safe: (k, accepted, decided); undecided (~0.5 %) need `_poisson_big`."
+    "PTRS attempt `attempt` decided in float32 where that is safe: (k, accepted, decided); the undecided (~0.1 %) need `_poisson_big`."
     s = _STREAM_POISSON + 1 + 2 * attempt
     V = _to_uniform(_stream_bits(base, s + 1))
     k, quick, (a, b, us) = _ptrs_quick(lam, _to_uniform(_stream_bits(base, s)), V)
@@ -333,7 +333,7 @@ def _draw_open_cpu(lam, base, codes, small_fn, big1_32, big2_32, big4):
         f = f[k == -1]; a += 1 if a == 0 else 2
     f = np.concatenate([i for i, _ in todo]) if todo else o[:0]
     att = np.concatenate([np.full(len(i), b, dtype=fbase.dtype) for i, b in todo]) if todo else fbase[:0]
-    while len(f):  # the undecided (~30 per image), in float64 from the attempt where each stopped, 4 attempts per call
+    while len(f):  # the undecided (a few per image), in float64 from the attempt where each stopped, 4 attempts per call
         g, ga = _pad256_np(f), _pad256_np(att)
         k = big4(torch.from_numpy(flat[g]), torch.from_numpy(fbase[g]), torch.from_numpy(ga)).numpy()[:len(f)]
         cn[f] = k; f, att = f[k < 0], att[k < 0] + 4
