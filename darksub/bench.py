@@ -10,6 +10,7 @@ import numpy as np
 import torch
 import darksub
 from .core import DarksubError, available_cores, keep_freed_memory, resolve_device, write_json
+from .simulate import _runs_text
 from .models import list_models, model_info
 from .train import bench_models
 
@@ -72,10 +73,6 @@ def bench_report(models: list[str] | None = None,  # models to time (default: al
                 date=time.strftime('%Y-%m-%d'), simulator=simr, train=rows['train'], infer=rows['infer'])
 
 # %% ../nbs_lib/14_bench.ipynb #5e443141
-def _runs(runs: list) -> str:
-    "' (median of 3 runs: 1,709-2,442)', or nothing for one run."
-    return f" (median of {len(runs)} runs: {min(runs):,.0f}-{max(runs):,.0f})" if len(runs) > 1 else ''
-
 def report_markdown(rep: dict, figure: str | None = None) -> str:
     "The report as markdown: a header line (device, versions, command), the simulator line and one table of models."
     f = lambda v, d=1: 'n/a' if v is None else f'{v:.{d}f}'
@@ -83,11 +80,11 @@ def report_markdown(rep: dict, figure: str | None = None) -> str:
     lines = [f"**{rep['device']}** ({rep['device_name']}), torch {rep['torch']}, timm {rep['timm']}, darksub {rep['darksub']}, "
              f"Python {rep['python']}, {rep['date']}; command: `{rep['command'] or 'darksub bench report'}`", '',
              f"Simulator ({s['backend']} backend, {s['images']} Model I images): **{f(s['images_per_s'])} images/s**"
-             + (_runs(s['images_per_s_runs']) if s.get('images_per_s_runs') else '')
+             + _runs_text(s.get('images_per_s_runs') or [], ' (', ')')
              + (f"; lenstronomy {f(s['lenstronomy_images_per_s'])} images/s, ratio **{f(s['ratio_to_lenstronomy'])}x**"
                 if s.get('ratio_to_lenstronomy') else '; lenstronomy not timed')
              + (f"; {s['processes']} single-threaded processes side by side: **{f(s['images_per_s_processes'])} images/s**"
-                + (_runs(s['images_per_s_processes_runs']) if s.get('images_per_s_processes_runs') else '')
+                + _runs_text(s.get('images_per_s_processes_runs') or [], ' (', ')')
                 + (f" ({f(s['images_per_s_processes'] / s['lenstronomy_images_per_s'])}x lenstronomy)" if s.get('lenstronomy_images_per_s') else '')
                 if s.get('images_per_s_processes') else ''), '',
              '| model | parameters (M) | img size | batch | train images/s | x densenet201 | infer images/s | x densenet201 |',

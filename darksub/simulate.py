@@ -708,9 +708,9 @@ def _repeated(rate, repeat: int) -> tuple[float, list[float]]:
     runs = [rate() for _ in range(max(1, repeat))]
     return float(np.median(runs)), runs
 
-def _runs_text(runs: list[float]) -> str:
-    "', median of 3 runs: 1,709-2,442' (nothing for one run)."
-    return f", median of {len(runs)} runs: {min(runs):,.0f}-{max(runs):,.0f}" if len(runs) > 1 else ''
+def _runs_text(runs: list[float], before: str = ', ', after: str = '') -> str:
+    "`before` + 'median of 3 runs: 1,709-2,442' + `after`; nothing for one run."
+    return f"{before}median of {len(runs)} runs: {min(runs):,.0f}-{max(runs):,.0f}{after}" if len(runs) > 1 else ''
 
 def _bench_process(rank: int, n_per: int, seed: int, preset: str, backend: str, barrier, queue):
     "One single-threaded benchmark process: warm up, wait for the others, simulate its share, report (t0, t1)."
