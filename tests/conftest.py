@@ -67,7 +67,7 @@ def checkpoint(tmp_path_factory) -> Path:
     "An untrained 3-class crop_resnet_d4 checkpoint (safetensors + JSON sidecar) for classes no, sphere, vort."
     import torch
     from darksub.models import create_model
-    from darksub.train import save_checkpoint
+    from darksub.checkpoint import save_checkpoint
     torch.manual_seed(0)
     m = create_model('crop_resnet_d4', num_classes=3)
     m.darksub_cfg['img_size'] = 32

@@ -142,7 +142,7 @@ def c_ckpt_truncated_nosha(t, ck):
 
 def c_ckpt_other_arch(t, ck):
     from darksub.models import create_model
-    from darksub.train import save_checkpoint
+    from darksub.checkpoint import save_checkpoint
     other = save_checkpoint(create_model('conv_lstm', num_classes=3), t/'other'/'m.safetensors', {'classes': ['no', 'sphere', 'vort']})
     def claim_crop(s): s['model'] = 'crop_resnet_d4'; s['model_kwargs'] = {'num_classes': 3, 'in_chans': 1}
     p = _ckpt_copy(ck, t/'ck', weights=other.read_bytes(), edit=lambda s: (claim_crop(s), s.update(weights_sha256=sha256(other))))
@@ -259,7 +259,7 @@ def c_existing_csv(t, ck):
                 expect=['already exists', 'pass --overwrite to replace it'], keep=[out])
 
 def c_existing_dataset(t, ck):
-    from darksub.data import write_dataset
+    from darksub.datasets import write_dataset
     write_dataset(t/'ds', {'train': 1}, seed=1, progress=False)
     return dict(argv=['simulate', t/'ds', '--n-per-class', 'train=2', '--no-progress'], names=t/'ds',
                 expect=['holds a complete dataset made with other parameters', '(CLI: --overwrite)'], keep=[t/'ds'])
@@ -322,14 +322,14 @@ def _enospc(*a, **k): raise OSError(errno.ENOSPC, 'No space left on device')
 
 def test_full_disk_dataset(tmp_path, monkeypatch):
     from darksub.core import DarksubError
-    from darksub.data import write_dataset
+    from darksub.datasets import write_dataset
     monkeypatch.setattr(np, 'save', _enospc)
     with pytest.raises(DarksubError, match='No space left on device') as e: write_dataset(tmp_path/'ds', {'train': 2}, progress=False)
     assert '0.npy' in str(e.value) and 'no partial file' in str(e.value)
     assert not [p for p in (tmp_path/'ds').rglob('*') if p.suffix in ('.npy', '.part') or p.name == 'manifest.json']
 
 def test_full_disk_checkpoint(tmp_path, monkeypatch, checkpoint):
-    import darksub.train as tr
+    import darksub.checkpoint as tr
     from darksub.core import DarksubError
     model, meta = tr.load_checkpoint(checkpoint)
     p = tmp_path/'best.safetensors'; tr.save_checkpoint(model, p, meta); good = sha256(p)

@@ -58,7 +58,8 @@ def test_train_sigkill_resume_bit_identical(tmp_path):
 
 
 def test_simulate_sigkill_resume_same_manifest(tmp_path):
-    from darksub.data import load_npy, write_dataset
+    from darksub.io import load_npy
+    from darksub.datasets import write_dataset
     rng = np.random.default_rng(KILL_SEED + 1)
     n = 60
     args = ['simulate', tmp_path/'ds', '--n-per-class', f'train={n}', '--seed', '3', '--batch-size', '5', '--no-progress']
@@ -76,7 +77,7 @@ def test_simulate_sigkill_resume_same_manifest(tmp_path):
 
 
 def test_same_seed_same_dataset_bytes(tmp_path):
-    from darksub.data import write_dataset
+    from darksub.datasets import write_dataset
     m1 = write_dataset(tmp_path/'a', {'train': 4, 'val': 2}, seed=11, batch_size=3, progress=False)
     m2 = write_dataset(tmp_path/'b', {'train': 4, 'val': 2}, seed=11, batch_size=4, progress=False)
     assert m1['sha256'] == m2['sha256']
@@ -90,7 +91,7 @@ def test_same_seed_same_dataset_bytes(tmp_path):
 
 def test_same_seed_same_metrics(tmp_path):
     import torch
-    from darksub.data import LensDataset
+    from darksub.datasets import LensDataset
     from darksub.train import TrainConfig, fit
     ds = make_dataset(tmp_path/'ds', {'train': 4, 'val': 2}, seed=2)
     torch.set_num_threads(1)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
-from darksub.data import write_dataset
+from darksub.datasets import write_dataset
 
 VAL_LOSS_TOL = 0.02  # nats: validation loss of the DDP run vs the single-process run, every epoch
 WEIGHT_REL_TOL = 0.25  # ||w_ddp - w_single|| / ||w_single|| over all float tensors of last.safetensors
@@ -64,7 +64,7 @@ def test_train_torchrun_matches_single_process_and_resumes(data, tmp_path):
     stopper = tmp_path/'stop_after_epoch_1.py'
     stopper.write_text(textwrap.dedent('''
         import os, sys
-        import darksub.train as T
+        import darksub.cli as T
         _fit = T.fit
         def fit(*a, **k): return _fit(*a, **{**k, 'on_epoch_end': lambda e, row: os._exit(3) if e == 1 else None})
         T.fit = fit
