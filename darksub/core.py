@@ -11,8 +11,9 @@ import torch
 
 # %% auto #0
 __all__ = ['LAYERS', 'default_device', 'DarksubError', 'resolve_device', 'available_cores', 'keep_freed_memory',
-           'seed_everything', 'atomic_path', 'jsonable', 'write_json', 'file_sha256', 'record_metrics', 'check_disk',
-           'available_memory_gb', 'check_memory', 'rank_world', 'check_count', 'layer_violations']
+           'seed_everything', 'atomic_path', 'jsonable', 'write_json', 'file_sha256', 'record_metrics',
+           'free_disk_bytes', 'check_disk', 'available_memory_gb', 'check_memory', 'rank_world', 'check_count',
+           'layer_violations']
 
 # %% ../nbs_lib/00_core.ipynb #775043b1
 def default_device() -> torch.device:
@@ -119,13 +120,20 @@ def record_metrics(metrics: dict, path: str | os.PathLike | None = None) -> dict
     if path: write_json(path, metrics)
     return metrics
 
-# %% ../nbs_lib/00_core.ipynb #fa379d45
+# %% ../nbs_lib/00_core.ipynb #128ced08
+def free_disk_bytes(path: str | os.PathLike,  # a file or folder (need not exist yet) on the file system to probe
+                    ) -> tuple[int, Path]:  # free bytes, and the existing folder that was probed
+    "Free space [bytes] of the file system that holds `path`, probed at its nearest existing parent: the one disk probe of darksub."
+    path = Path(path)
+    probe = next((p for p in [path, *path.parents] if p.exists()), Path('.'))
+    return shutil.disk_usage(probe).free, probe
+
+# %% ../nbs_lib/00_core.ipynb #fb26b484
 def check_disk(path: str | os.PathLike,  # a file or folder (need not exist yet) on the file system to check
                needed_gb: float):  # space the run needs [GB]
     "Raise `DarksubError` when the file system holding `path` has less than `needed_gb` free; returns the free GB."
-    path = Path(path)
-    probe = next((p for p in [path, *path.parents] if p.exists()), Path('.'))
-    free_gb = shutil.disk_usage(probe).free / 1e9
+    free, probe = free_disk_bytes(path)
+    free_gb = free / 1e9
     if free_gb < needed_gb:
         raise DarksubError(f'{probe} has {free_gb:.1f} GB free but this run needs about {needed_gb:.1f} GB; free some space, '
                            f'choose a smaller profile (--profile smoke or quick) or lower the sizes with -p (e.g. -p N_TRAIN 500), '

@@ -78,7 +78,53 @@ def _failure_message(nb_rel: str, err, executed: Path) -> str:
     except Exception: pass
     return f"{nb_rel} failed in cell {index + 1} (In [{err.exec_count}] of the executed copy): {err.ename}: {err.evalue}"
 
-# %% ../nbs_lib/19_pipeline.ipynb #1bd2c692
+# %% ../nbs_lib/19_pipeline.ipynb #066341d7
+def _notebook_range(rels: list[str], start_from: str | None, stop_after: str | None) -> tuple[int, int]:
+    "Indices [start, stop) of the notebooks `--from start_from --to stop_after` selects among `rels` (paths from the root)."
+    start = 0
+    if start_from is not None:
+        hits = [i for i, r in enumerate(rels) if r.startswith(str(start_from))]
+        if not hits: raise DarksubError(f"--from {start_from!r} matches no notebook; notebooks are: {', '.join(rels)}")
+        start = hits[0]
+    stop = len(rels)
+    if stop_after is not None:
+        hits = [i for i, r in enumerate(rels) if r.startswith(str(stop_after))]
+        if not hits: raise DarksubError(f"--to {stop_after!r} matches no notebook; notebooks are: {', '.join(rels)}")
+        stop = hits[-1] + 1
+        if stop <= start: raise DarksubError(f"--to {stop_after!r} comes before --from {start_from!r}: nothing to run")
+    return start, stop
+
+def _check_resources(knobs: dict, run_dir: Path, force: bool) -> tuple[dict, list[str]]:
+    "The profile's estimated needs, and the shortfalls of disk or memory (refused before anything runs unless `force`)."
+    need, short = estimate_resources(knobs), []
+    for check, args in ((check_disk, (run_dir, need['disk_gb'])), (check_memory, (need['memory_gb'],))):
+        try: check(*args)
+        except DarksubError as e:  # refused before anything runs or is written, unless forced
+            if not force: raise
+            short.append(str(e).split(';')[0])
+    return need, short
+
+def _run_notebook(nb: Path, rel: str, out: Path, params: dict, kernel_name: str) -> dict:
+    "Execute one notebook with papermill into `out`, in its own folder; its summary entry (status, seconds, metrics, error)."
+    import papermill as pm
+    out.parent.mkdir(parents=True, exist_ok=True)
+    metrics_path = out.with_suffix('.metrics.json')
+    metrics_path.unlink(missing_ok=True)
+    os.environ['DARKSUB_METRICS'] = str(metrics_path)
+    t0 = time.perf_counter()
+    entry = {'notebook': rel, 'output': str(out), 'parameters': params}
+    try:
+        pm.execute_notebook(str(nb), str(out), parameters=params, kernel_name=kernel_name, cwd=str(nb.parent),
+                            progress_bar=False, log_output=False)
+        entry['status'] = 'ok'
+    except Exception as e:  # papermill wraps the cell's error; report it and stop
+        entry['status'], entry['error'] = 'failed', _failure_message(rel, e, out)
+    finally:
+        os.environ.pop('DARKSUB_METRICS', None)
+    entry['seconds'] = round(time.perf_counter() - t0, 2)
+    entry['metrics'] = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    return entry
+
 def run_pipeline(profile: str = 'quick',  # profile name: smoke, quick or full
                  root: str | os.PathLike = '.',  # repository root holding the numbered folders
                  overrides: dict | None = None,  # knob values that replace the profile's
@@ -102,23 +148,8 @@ def run_pipeline(profile: str = 'quick',  # profile name: smoke, quick or full
     if unknown:
         raise DarksubError(f"unknown parameter(s) {', '.join(unknown)}: expected a knob of profile {profile!r} or a parameter "
                            f"of a notebook: {', '.join(sorted(profile_knobs))}")
-    start = 0
-    if start_from is not None:
-        hits = [i for i, r in enumerate(rels) if r.startswith(str(start_from))]
-        if not hits: raise DarksubError(f"--from {start_from!r} matches no notebook; notebooks are: {', '.join(rels)}")
-        start = hits[0]
-    stop = len(rels)
-    if stop_after is not None:
-        hits = [i for i, r in enumerate(rels) if r.startswith(str(stop_after))]
-        if not hits: raise DarksubError(f"--to {stop_after!r} matches no notebook; notebooks are: {', '.join(rels)}")
-        stop = hits[-1] + 1
-        if stop <= start: raise DarksubError(f"--to {stop_after!r} comes before --from {start_from!r}: nothing to run")
-    need, short = estimate_resources(knobs), []
-    for check, args in ((check_disk, (run_dir, need['disk_gb'])), (check_memory, (need['memory_gb'],))):
-        try: check(*args)
-        except DarksubError as e:  # refused before anything runs or is written, unless forced
-            if not force: raise
-            short.append(str(e).split(';')[0])
+    start, stop = _notebook_range(rels, start_from, stop_after)
+    need, short = _check_resources(knobs, run_dir, force)
     _check_kernel(kernel_name)
     summary_path = run_dir/'summary.json'
     previous = {}
@@ -132,24 +163,8 @@ def run_pipeline(profile: str = 'quick',  # profile name: smoke, quick or full
     for s in short: log(f"  warning (--force): {s}")
     status = 'ok'
     for nb, rel in zip(notebooks[start:stop], rels[start:stop]):
-        params = {k: v for k, v in knobs.items() if k in declared[nb]}
         out = run_dir/rel
-        out.parent.mkdir(parents=True, exist_ok=True)
-        metrics_path = out.with_suffix('.metrics.json')
-        metrics_path.unlink(missing_ok=True)
-        os.environ['DARKSUB_METRICS'] = str(metrics_path)
-        t0 = time.perf_counter()
-        entry = {'notebook': rel, 'output': str(out), 'parameters': params}
-        try:
-            pm.execute_notebook(str(nb), str(out), parameters=params, kernel_name=kernel_name, cwd=str(nb.parent),
-                                progress_bar=False, log_output=False)
-            entry['status'] = 'ok'
-        except Exception as e:  # papermill wraps the cell's error; report it and stop
-            entry['status'], entry['error'] = 'failed', _failure_message(rel, e, out)
-        finally:
-            os.environ.pop('DARKSUB_METRICS', None)
-        entry['seconds'] = round(time.perf_counter() - t0, 2)
-        entry['metrics'] = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+        entry = _run_notebook(nb, rel, out, {k: v for k, v in knobs.items() if k in declared[nb]}, kernel_name)
         summary['notebooks'].append(entry)
         write_json(summary_path, summary)
         log(f"  {entry['status']:>6}  {rel:<48} {entry['seconds']:8.1f} s")

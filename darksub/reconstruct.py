@@ -357,7 +357,7 @@ def initial_guess(images, # (B, 1, H, W) or (B, H, W)
         out['R_sersic'][:, s] = 0.3; out['n_sersic'][:, s] = 1.5
     return out
 
-# %% ../nbs_lib/14_reconstruct.ipynb #1fe7583d
+# %% ../nbs_lib/14_reconstruct.ipynb #fe251093
 def fit_lens(images, # (B, 1, H, W) or (B, H, W) images (any normalisation: amplitude and offset are fitted)
              steps: int = 300, # Adam steps (all starts together, on 2x2-binned pixels)
              lbfgs_steps: int = 40, # L-BFGS iterations on the best start, full resolution, noise-weighted
@@ -407,6 +407,71 @@ def _chi2(render, u, data, w=None):
     r2 = (data - a[:, None, None] * m - c[:, None, None])**2
     return (r2 if w is None else w * r2).mean((-2, -1)), m, a, c
 
+def _adam_halving(dc, u, B, S, n_fit, steps, lr, pixel_scale, psf_fwhm):
+    "Adam on 2x2-binned pixels, all S starts of each of the B images side by side, with successive halving of the starts; (B * S', P) parameters."
+    nb = n_fit // 2
+    coarse = F.avg_pool2d(dc[:, None, :2 * nb, :2 * nb], 2)[:, 0]
+    render = _Renderer(nb, 2 * pixel_scale, psf_fwhm, dc.device)
+    shift = pixel_scale / 2 if n_fit % 2 else 0.
+    render.x, render.y = render.x + shift, render.y + shift
+    u = u.view(B, S, -1)
+    rounds = [r for r in (S, (S + 1) // 2, 1)]
+    cuts = [0, steps // 4, steps // 2, steps] if S > 1 else [0, steps]
+    rounds = rounds if S > 1 else [1]
+    u = u.clone().requires_grad_(True)
+    opt = torch.optim.Adam([u], lr=lr)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
+    for r_i, keep in enumerate(rounds):
+        if r_i > 0:  # keep the `keep` best starts of each image, with their Adam state
+            with torch.no_grad():
+                loss = _chi2(render, u.detach().reshape(-1, u.shape[-1]), coarse.repeat_interleave(u.shape[1], 0))[0]
+                order = torch.nan_to_num(loss, nan=float('inf')).view(B, -1).argsort(1)[:, :keep]
+                idx = torch.arange(B, device=dc.device)[:, None]
+                state = opt.state[u]
+                u = u.detach()[idx, order].clone().requires_grad_(True)
+                new_opt = torch.optim.Adam([u], lr=lr)
+                new_opt.state[u] = {'step': state['step'], 'exp_avg': state['exp_avg'][idx, order].clone(),
+                                    'exp_avg_sq': state['exp_avg_sq'][idx, order].clone()}
+                sched_state = sched.state_dict()
+                opt = new_opt
+                sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
+                sched.load_state_dict(sched_state)
+        cS = u.shape[1]
+        target = coarse.repeat_interleave(cS, 0)
+        for _ in range(cuts[r_i], cuts[r_i + 1]):
+            opt.zero_grad(set_to_none=True)
+            loss = _chi2(render, u.view(B * cS, -1), target)[0]
+            torch.nan_to_num(loss, nan=0., posinf=0.).sum().backward()
+            u.grad = torch.nan_to_num(u.grad)
+            opt.step(); sched.step()
+    return u.detach().reshape(B * u.shape[1], -1)
+
+def _best_start(render, u, dc, B, S):
+    "The best of the S starts of each image on the full-resolution crop, and the inverse-variance pixel weights (mean 1) of its model."
+    with torch.no_grad():
+        loss = _chi2(render, u, dc.repeat_interleave(S, 0))[0]
+        best = torch.nan_to_num(loss, nan=float('inf')).view(B, S).argmin(1)
+        ub = u.view(B, S, -1)[torch.arange(B, device=dc.device), best].clone()
+        _, m, a, c = _chi2(render, ub, dc)
+        w = estimate_noise(dc, a[:, None, None] * m + c[:, None, None]).to(dc).pow(-2)
+        w = w / w.mean((-2, -1), keepdim=True)
+    return ub, w
+
+def _lbfgs_polish(render, ub, dc, w, lbfgs_steps):
+    "L-BFGS on the weighted chi^2 from the Adam solution, kept only for the images where it improved and stayed finite."
+    before = ub.clone()
+    ub.requires_grad_(True)
+    opt = torch.optim.LBFGS([ub], lr=1., max_iter=lbfgs_steps, line_search_fn='strong_wolfe', history_size=20)
+    def closure():
+        opt.zero_grad(set_to_none=True)
+        loss = _chi2(render, ub, dc, w)[0].sum()
+        loss.backward()
+        return loss
+    opt.step(closure)
+    with torch.no_grad():  # keep the Adam solution wherever L-BFGS did not improve or went non-finite
+        new, old = _chi2(render, ub, dc, w)[0], _chi2(render, before, dc, w)[0]
+        return torch.where((torch.isfinite(new) & (new <= old))[:, None], ub.detach(), before)
+
 def _fit_chunk(d, g, steps, lbfgs_steps, lr, pixel_scale, psf_fwhm, fit_half_width) -> dict:
     B, S = g['theta_E'].shape
     H = d.shape[-1]
@@ -416,66 +481,13 @@ def _fit_chunk(d, g, steps, lbfgs_steps, lr, pixel_scale, psf_fwhm, fit_half_wid
     dc = d[:, lo:lo + n_fit, lo:lo + n_fit]
     u = _encode({k: v.reshape(-1) for k, v in g.items()}, d.dtype, d.device)
     t0 = time.process_time()
-    if steps > 0:  # Adam on 2x2-binned pixels, all starts side by side; successive halving of the starts
-        nb = n_fit // 2
-        coarse = F.avg_pool2d(dc[:, None, :2 * nb, :2 * nb], 2)[:, 0]
-        render = _Renderer(nb, 2 * pixel_scale, psf_fwhm, d.device)
-        shift = pixel_scale / 2 if n_fit % 2 else 0.
-        render.x, render.y = render.x + shift, render.y + shift
-        u = u.view(B, S, -1)
-        rounds = [r for r in (S, (S + 1) // 2, 1)]
-        cuts = [0, steps // 4, steps // 2, steps] if S > 1 else [0, steps]
-        rounds = rounds if S > 1 else [1]
-        u = u.clone().requires_grad_(True)
-        opt = torch.optim.Adam([u], lr=lr)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
-        for r_i, keep in enumerate(rounds):
-            if r_i > 0:  # keep the `keep` best starts of each image, with their Adam state
-                with torch.no_grad():
-                    loss = _chi2(render, u.detach().reshape(-1, u.shape[-1]), coarse.repeat_interleave(u.shape[1], 0))[0]
-                    order = torch.nan_to_num(loss, nan=float('inf')).view(B, -1).argsort(1)[:, :keep]
-                    idx = torch.arange(B, device=d.device)[:, None]
-                    state = opt.state[u]
-                    u = u.detach()[idx, order].clone().requires_grad_(True)
-                    new_opt = torch.optim.Adam([u], lr=lr)
-                    new_opt.state[u] = {'step': state['step'], 'exp_avg': state['exp_avg'][idx, order].clone(),
-                                        'exp_avg_sq': state['exp_avg_sq'][idx, order].clone()}
-                    sched_state = sched.state_dict()
-                    opt = new_opt
-                    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
-                    sched.load_state_dict(sched_state)
-            cS = u.shape[1]
-            target = coarse.repeat_interleave(cS, 0)
-            for _ in range(cuts[r_i], cuts[r_i + 1]):
-                opt.zero_grad(set_to_none=True)
-                loss = _chi2(render, u.view(B * cS, -1), target)[0]
-                torch.nan_to_num(loss, nan=0., posinf=0.).sum().backward()
-                u.grad = torch.nan_to_num(u.grad)
-                opt.step(); sched.step()
-        u = u.detach().reshape(B * u.shape[1], -1)
+    if steps > 0:
+        u = _adam_halving(dc, u, B, S, n_fit, steps, lr, pixel_scale, psf_fwhm)
         S = u.shape[0] // B
     t1 = time.process_time()
     render = _Renderer(n_fit, pixel_scale, psf_fwhm, d.device)
-    with torch.no_grad():
-        loss = _chi2(render, u, dc.repeat_interleave(S, 0))[0]
-        best = torch.nan_to_num(loss, nan=float('inf')).view(B, S).argmin(1)
-        ub = u.view(B, S, -1)[torch.arange(B, device=d.device), best].clone()
-        _, m, a, c = _chi2(render, ub, dc)
-        w = estimate_noise(dc, a[:, None, None] * m + c[:, None, None]).to(d).pow(-2)
-        w = w / w.mean((-2, -1), keepdim=True)
-    if lbfgs_steps > 0:
-        before = ub.clone()
-        ub.requires_grad_(True)
-        opt = torch.optim.LBFGS([ub], lr=1., max_iter=lbfgs_steps, line_search_fn='strong_wolfe', history_size=20)
-        def closure():
-            opt.zero_grad(set_to_none=True)
-            loss = _chi2(render, ub, dc, w)[0].sum()
-            loss.backward()
-            return loss
-        opt.step(closure)
-        with torch.no_grad():  # keep the Adam solution wherever L-BFGS did not improve or went non-finite
-            new, old = _chi2(render, ub, dc, w)[0], _chi2(render, before, dc, w)[0]
-            ub = torch.where((torch.isfinite(new) & (new <= old))[:, None], ub.detach(), before)
+    ub, w = _best_start(render, u, dc, B, S)
+    if lbfgs_steps > 0: ub = _lbfgs_polish(render, ub, dc, w, lbfgs_steps)
     with torch.no_grad():
         full = _Renderer(H, pixel_scale, psf_fwhm, d.device)
         m = full(ub)
