@@ -14,10 +14,10 @@ from .physics import (pixel_grid, sis_deflection, sie_deflection, shear_deflecti
 from .simulate import PIXEL_SCALE, PSF_FWHM
 
 # %% auto #0
-__all__ = ['SERSIC_KEYS', 'FIT_KEYS', 'FEATURE_NAMES', 'as_numpy_batch', 'border_pixels', 'fit_ring', 'lens_deflection',
-           'reconstruct_source', 'fit_sersic', 'render_lens', 'solve_amplitude', 'estimate_noise', 'anomaly_map',
-           'sis_reconstruction', 'resize_images', 'initial_guess', 'fit_lens', 'ring_chi2', 'anomaly_features',
-           'train_physics_classifier']
+__all__ = ['RING_STATISTICS', 'SERSIC_KEYS', 'FIT_KEYS', 'FEATURE_NAMES', 'as_numpy_batch', 'border_pixels', 'fit_ring',
+           'ring_statistics', 'lens_deflection', 'reconstruct_source', 'fit_sersic', 'render_lens', 'solve_amplitude',
+           'estimate_noise', 'anomaly_map', 'sis_reconstruction', 'resize_images', 'initial_guess', 'fit_lens',
+           'ring_chi2', 'anomaly_features', 'train_physics_classifier']
 
 # %% ../nbs_lib/14_reconstruct.ipynb #85c2dc95
 def as_numpy_batch(images  # (B, 1, H, W), (B, H, W) or (H, W) images, array or tensor
@@ -36,7 +36,16 @@ def border_pixels(img: np.ndarray,  # (H, W) image
     "The pixels within `width` of the image edge, where the Model I lens puts no light."
     return np.concatenate([img[:width].ravel(), img[-width:].ravel(), img[width:-width, :width].ravel(), img[width:-width, -width:].ravel()])
 
-# %% ../nbs_lib/14_reconstruct.ipynb #8c610803
+# %% ../nbs_lib/14_reconstruct.ipynb #816f11be
+def _ring_pixels(img: np.ndarray, threshold: float, index: int = 0):
+    "(mask, weights) of the ring pixels of one image: intensity above background + `threshold` x (99.9th percentile - background)."
+    bkg = np.median(border_pixels(img))
+    peak = np.percentile(img, 99.9)
+    w = img - (bkg + threshold * (peak - bkg))
+    m = w > 0
+    if m.sum() < 8: raise DarksubError(f'image {index}: fewer than 8 pixels above the ring threshold; is there a lens in it?')
+    return m, w
+
 def fit_ring(images, # (B, 1, H, W) or (B, H, W) images, array or tensor
              pixel_scale: float = PIXEL_SCALE, # arcsec per pixel
              threshold: float = 0.3, # keep pixels brighter than this fraction of the range above the background
@@ -49,11 +58,7 @@ def fit_ring(images, # (B, 1, H, W) or (B, H, W) images, array or tensor
     out = {k: np.zeros(B) for k in ('center_x', 'center_y', 'theta_E', 'sigma_center_x', 'sigma_center_y', 'sigma_theta_E')}
     out['n_pixels'] = np.zeros(B, dtype=int)
     for b, img in enumerate(imgs):
-        bkg = np.median(border_pixels(img))
-        peak = np.percentile(img, 99.9)
-        w = img - (bkg + threshold * (peak - bkg))
-        m = w > 0
-        if m.sum() < 8: raise DarksubError(f'image {b}: fewer than 8 pixels above the ring threshold; is there a lens in it?')
+        m, w = _ring_pixels(img, threshold, b)
         xs, ys, ws = x[m], y[m], w[m]
         if center is None:
             A = np.stack([xs, ys, np.ones_like(xs)], 1)
@@ -79,6 +84,29 @@ def fit_ring(images, # (B, 1, H, W) or (B, H, W) images, array or tensor
         out['sigma_center_x'][b], out['sigma_center_y'][b], out['sigma_theta_E'][b] = s
         out['n_pixels'][b] = int(m.sum())
     return out
+
+# %% ../nbs_lib/14_reconstruct.ipynb #cbd4ea99
+RING_STATISTICS = ('ring_radius', 'ring_width', 'azimuthal_contrast')  # the columns of `ring_statistics`, in order
+
+def ring_statistics(images, # (B, 1, H, W) or (B, H, W) images, array or tensor
+                    pixel_scale: float = PIXEL_SCALE, # arcsec per pixel
+                    threshold: float = 0.3, # ring pixels: brighter than this fraction of the range above the background
+                    n_sectors: int = 16, # angular sectors for the azimuthal contrast
+                   ) -> dict:
+    "Ring radius [arcsec] (circle fit), radial width [arcsec] and azimuthal contrast [dimensionless], each (B,), from the bright ring pixels."
+    if n_sectors < 2: raise DarksubError(f'n_sectors must be at least 2, got {n_sectors}')
+    ring = fit_ring(images, pixel_scale, threshold)
+    imgs = as_numpy_batch(images)
+    x, y = (t.numpy().astype(np.float64) for t in pixel_grid(imgs.shape[-1], pixel_scale, dtype=torch.float64))
+    width, contrast = np.zeros(len(imgs)), np.zeros(len(imgs))
+    for b, img in enumerate(imgs):
+        m, w = _ring_pixels(img, threshold, b)
+        dx, dy, ws = x[m] - ring['center_x'][b], y[m] - ring['center_y'][b], w[m]
+        width[b] = math.sqrt(np.sum(ws * (np.hypot(dx, dy) - ring['theta_E'][b])**2) / ws.sum())
+        sector = np.clip(((np.arctan2(dy, dx) + math.pi) / (2 * math.pi) * n_sectors).astype(int), 0, n_sectors - 1)
+        flux = np.bincount(sector, ws, minlength=n_sectors)
+        contrast[b] = flux.std() / flux.mean()
+    return {'ring_radius': ring['theta_E'], 'ring_width': width, 'azimuthal_contrast': contrast}
 
 # %% ../nbs_lib/14_reconstruct.ipynb #77770f8e
 def lens_deflection(x: torch.Tensor, # image-plane x [arcsec], (H, W) or (B, H, W)
