@@ -27,7 +27,7 @@ __all__ = ['BENCHES', 'COMMANDS', 'simulate_cli', 'download_cli', 'validate_cli'
            'fit_cli', 'pipeline_cli', 'bench_train_cli', 'bench_infer_cli', 'bench_simulate_cli', 'bench_fit_cli',
            'bench_report_cli', 'bench_cli', 'main']
 
-# %% ../nbs_lib/20_cli.ipynb #b2451d3f
+# %% ../nbs_lib/20_cli.ipynb #4fbf7b28
 def _parse_counts(items: list[str], splits: list[str] | None):
     "`N` (every split) or `split=N` items into write_dataset's n_per_class."
     if len(items) == 1 and '=' not in items[0]:
@@ -58,7 +58,7 @@ def simulate_cli(argv: list[str] | None = None,  # the arguments after `darksub 
     ap.add_argument('--batch-size', type=int, default=None, help='images simulated at once (default 256 on CPU, 2048 on CUDA)')
     ap.add_argument('--workers', type=int, default=None, help='CPU processes (default: the idle cores, for >= 1500 images on CPU; else 1)')
     ap.add_argument('--backend', default='auto', choices=['auto', 'eager', 'compile'],
-                    help="simulator backend (default auto: compile on a CPU for >= 3000 images, else eager; env DARKSUB_SIM_BACKEND)")
+                    help="simulator backend (default auto: compile on a CPU for >= 30,000 images, else eager; env DARKSUB_SIM_BACKEND)")
     ap.add_argument('--overwrite', action='store_true', help='replace an existing dataset in OUT')
     ap.add_argument('--no-progress', action='store_true', help='no progress bar')
     a = ap.parse_args(argv)

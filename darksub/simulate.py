@@ -400,13 +400,13 @@ def resolve_backend(name: str | None,  # 'eager', 'compile', or None (env DARKSU
     if name not in ('eager', 'compile'): raise DarksubError(f"unknown simulation backend {name!r}: expected 'eager' or 'compile'")
     return name
 
-# %% ../nbs_lib/05_simulate.ipynb #fff4f149
+# %% ../nbs_lib/05_simulate.ipynb #2b616bfa
 def sim_backend(n_images: int,  # images the run will simulate
                 device) -> str:  # where it runs ('cpu', 'cuda' or a torch.device)
-    "The simulator backend for a run of `n_images`: env DARKSUB_SIM_BACKEND if set, else 'compile' on a CPU for >= 3000 images (its 15-100 s of compilation pays off), else 'eager'."
+    "The simulator backend for a run of `n_images`: env DARKSUB_SIM_BACKEND if set, else 'compile' on a CPU for >= 30,000 images (where its cold-cache compilation pays off), else 'eager'."
     env = os.environ.get('DARKSUB_SIM_BACKEND')
     if env: return env
-    return 'compile' if torch.device(device).type == 'cpu' and n_images >= 3000 else 'eager'
+    return 'compile' if torch.device(device).type == 'cpu' and n_images >= 30_000 else 'eager'
 
 # %% ../nbs_lib/05_simulate.ipynb #2f473684
 def simulate_lenses(kind: str,  # 'no', 'sphere' or 'vort'
