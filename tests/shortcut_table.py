@@ -1,6 +1,6 @@
 """Print the README table of shortcut baselines and the shipped model on model_i and model_i_varied test sets.
 
-    python tests/shortcut_table.py N_PER_CLASS WORK_DIR     (README: N_PER_CLASS 300; 153 s on the 2-core CPU)
+    .venv/bin/python tests/shortcut_table.py N_PER_CLASS WORK_DIR     (README: N_PER_CLASS 300; 153 s on the 2-core CPU)
 
 The test sets are simulated into WORK_DIR (model_i train+test, seed 101; model_i_varied test, seed 202) and scored
 as 03_Model/05_compare_models.ipynb does."""
