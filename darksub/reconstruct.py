@@ -36,7 +36,7 @@ def border_pixels(img: np.ndarray,  # (H, W) image
     "The pixels within `width` of the image edge, where the Model I lens puts no light."
     return np.concatenate([img[:width].ravel(), img[-width:].ravel(), img[width:-width, :width].ravel(), img[width:-width, -width:].ravel()])
 
-# %% ../nbs_lib/14_reconstruct.ipynb #816f11be
+# %% ../nbs_lib/14_reconstruct.ipynb #30991859
 def _ring_pixels(img: np.ndarray, threshold: float, index: int = 0):
     "(mask, weights) of the ring pixels of one image: intensity above background + `threshold` x (99.9th percentile - background)."
     bkg = np.median(border_pixels(img))
@@ -45,6 +45,28 @@ def _ring_pixels(img: np.ndarray, threshold: float, index: int = 0):
     m = w > 0
     if m.sum() < 8: raise DarksubError(f'image {index}: fewer than 8 pixels above the ring threshold; is there a lens in it?')
     return m, w
+
+def _circle_fit(xs, ys, ws, center=None):
+    "(x0, y0, radius, 1-sigma errors (3,)) of the weighted circle fit to pixels (xs, ys) with weights ws [arcsec]; radius only when `center` is given."
+    if center is None:
+        A = np.stack([xs, ys, np.ones_like(xs)], 1)
+        t = -(xs**2 + ys**2)
+        AtWA = A.T @ (ws[:, None] * A)
+        p = np.linalg.solve(AtWA, A.T @ (ws * t))
+        e = A @ p - t
+        inv = np.linalg.inv(AtWA)
+        cov = inv @ (A.T @ (A * ((ws * e)**2)[:, None])) @ inv
+        D, E, Fc = p
+        cx, cy = -D / 2, -E / 2
+        r = math.sqrt(max(cx**2 + cy**2 - Fc, 1e-12))
+        J = np.array([[-0.5, 0, 0], [0, -0.5, 0], [D / (4 * r), E / (4 * r), -1 / (2 * r)]])
+        C = J @ cov @ J.T
+        return cx, cy, r, np.sqrt(np.clip(np.diag(C), 0, None))
+    cx, cy = center
+    rr = np.hypot(xs - cx, ys - cy)
+    r = float(np.sum(ws * rr) / ws.sum())
+    neff = ws.sum()**2 / np.sum(ws**2)
+    return cx, cy, r, np.array([0., 0., math.sqrt(np.sum(ws * (rr - r)**2) / ws.sum() / neff)])
 
 def fit_ring(images, # (B, 1, H, W) or (B, H, W) images, array or tensor
              pixel_scale: float = PIXEL_SCALE, # arcsec per pixel
@@ -59,33 +81,13 @@ def fit_ring(images, # (B, 1, H, W) or (B, H, W) images, array or tensor
     out['n_pixels'] = np.zeros(B, dtype=int)
     for b, img in enumerate(imgs):
         m, w = _ring_pixels(img, threshold, b)
-        xs, ys, ws = x[m], y[m], w[m]
-        if center is None:
-            A = np.stack([xs, ys, np.ones_like(xs)], 1)
-            t = -(xs**2 + ys**2)
-            AtWA = A.T @ (ws[:, None] * A)
-            p = np.linalg.solve(AtWA, A.T @ (ws * t))
-            e = A @ p - t
-            inv = np.linalg.inv(AtWA)
-            cov = inv @ (A.T @ (A * ((ws * e)**2)[:, None])) @ inv
-            D, E, Fc = p
-            cx, cy = -D / 2, -E / 2
-            r = math.sqrt(max(cx**2 + cy**2 - Fc, 1e-12))
-            J = np.array([[-0.5, 0, 0], [0, -0.5, 0], [D / (4 * r), E / (4 * r), -1 / (2 * r)]])
-            C = J @ cov @ J.T
-            s = np.sqrt(np.clip(np.diag(C), 0, None))
-        else:
-            cx, cy = center
-            rr = np.hypot(xs - cx, ys - cy)
-            r = float(np.sum(ws * rr) / ws.sum())
-            neff = ws.sum()**2 / np.sum(ws**2)
-            s = np.array([0., 0., math.sqrt(np.sum(ws * (rr - r)**2) / ws.sum() / neff)])
+        cx, cy, r, s = _circle_fit(x[m], y[m], w[m], center)
         out['center_x'][b], out['center_y'][b], out['theta_E'][b] = cx, cy, r
         out['sigma_center_x'][b], out['sigma_center_y'][b], out['sigma_theta_E'][b] = s
         out['n_pixels'][b] = int(m.sum())
     return out
 
-# %% ../nbs_lib/14_reconstruct.ipynb #cbd4ea99
+# %% ../nbs_lib/14_reconstruct.ipynb #2296d8bf
 RING_STATISTICS = ('ring_radius', 'ring_width', 'azimuthal_contrast')  # the columns of `ring_statistics`, in order
 
 def ring_statistics(images, # (B, 1, H, W) or (B, H, W) images, array or tensor
@@ -95,18 +97,18 @@ def ring_statistics(images, # (B, 1, H, W) or (B, H, W) images, array or tensor
                    ) -> dict:
     "Ring radius [arcsec] (circle fit), radial width [arcsec] and azimuthal contrast [dimensionless], each (B,), from the bright ring pixels."
     if n_sectors < 2: raise DarksubError(f'n_sectors must be at least 2, got {n_sectors}')
-    ring = fit_ring(images, pixel_scale, threshold)
     imgs = as_numpy_batch(images)
     x, y = (t.numpy().astype(np.float64) for t in pixel_grid(imgs.shape[-1], pixel_scale, dtype=torch.float64))
-    width, contrast = np.zeros(len(imgs)), np.zeros(len(imgs))
-    for b, img in enumerate(imgs):
+    radius, width, contrast = np.zeros(len(imgs)), np.zeros(len(imgs)), np.zeros(len(imgs))
+    for b, img in enumerate(imgs):  # one pass per image: the ring pixels, their circle fit (as `fit_ring`), then width and contrast
         m, w = _ring_pixels(img, threshold, b)
-        dx, dy, ws = x[m] - ring['center_x'][b], y[m] - ring['center_y'][b], w[m]
-        width[b] = math.sqrt(np.sum(ws * (np.hypot(dx, dy) - ring['theta_E'][b])**2) / ws.sum())
+        cx, cy, radius[b], _ = _circle_fit(x[m], y[m], w[m])
+        dx, dy, ws = x[m] - cx, y[m] - cy, w[m]
+        width[b] = math.sqrt(np.sum(ws * (np.hypot(dx, dy) - radius[b])**2) / ws.sum())
         sector = np.clip(((np.arctan2(dy, dx) + math.pi) / (2 * math.pi) * n_sectors).astype(int), 0, n_sectors - 1)
         flux = np.bincount(sector, ws, minlength=n_sectors)
         contrast[b] = flux.std() / flux.mean()
-    return {'ring_radius': ring['theta_E'], 'ring_width': width, 'azimuthal_contrast': contrast}
+    return {'ring_radius': radius, 'ring_width': width, 'azimuthal_contrast': contrast}
 
 # %% ../nbs_lib/14_reconstruct.ipynb #77770f8e
 def lens_deflection(x: torch.Tensor, # image-plane x [arcsec], (H, W) or (B, H, W)
