@@ -17,8 +17,8 @@ from .preprocess import make_preprocess, resize
 from .models import create_model, list_models
 
 # %% auto #0
-__all__ = ['SHIPPED_DIR', 'state_tensors', 'save_checkpoint', 'resolve_checkpoint', 'load_checkpoint', 'input_size',
-           'load_for_inference']
+__all__ = ['SHIPPED_DIR', 'DEFAULT_CHECKPOINT', 'state_tensors', 'save_checkpoint', 'resolve_checkpoint', 'load_checkpoint',
+           'input_size', 'load_for_inference']
 
 # %% ../nbs_lib/11_checkpoint.ipynb #e8d39e4f
 def state_tensors(model: nn.Module  # a model, or a DistributedDataParallel wrapping one
@@ -49,6 +49,10 @@ def save_checkpoint(model: nn.Module,  # a model made by darksub.models.create_m
 
 # %% ../nbs_lib/11_checkpoint.ipynb #a721c5c0
 SHIPPED_DIR = Path(darksub.__file__).resolve().parent.parent/'03_Model'  # weights shipped with the repository (editable install)
+
+# %% ../nbs_lib/11_checkpoint.ipynb #9b0c40b1
+DEFAULT_CHECKPOINT = 'crop_resnet_d4_varied'  # shipped model used when no checkpoint is named (`darksub predict`, `darksub evaluate`)
+
 
 # %% ../nbs_lib/11_checkpoint.ipynb #d148543e
 def resolve_checkpoint(path_or_name: str | os.PathLike  # .safetensors file, its .json sidecar, a run folder, or a shipped model name

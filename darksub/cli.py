@@ -15,6 +15,7 @@ from .io import DEEPLENSE_TEST_I_ID, download_deeplense, find_npy, load_npy
 from .distributed import close_distributed, init_distributed
 from .datasets import LensDataset, validate_dataset, write_dataset
 from .models import list_models
+from .checkpoint import DEFAULT_CHECKPOINT
 from .train import TrainConfig, fit
 from .evaluate import evaluate_checkpoint, predict_files
 from .reconstruct import FEATURE_NAMES, FIT_KEYS, anomaly_features, fit_lens, sis_reconstruction
@@ -77,6 +78,7 @@ def simulate_cli(argv: list[str] | None = None,  # the arguments after `darksub 
     ap.add_argument('--backend', default='auto', choices=['auto', 'eager', 'compile'],
                     help="simulator backend (default auto: compile on a CPU for >= 30,000 images, else eager; env DARKSUB_SIM_BACKEND)")
     ap.add_argument('--overwrite', action='store_true', help='replace an existing dataset in OUT')
+    ap.add_argument('--reuse', action='store_true', help='a complete dataset with the same parameters in OUT is kept as it is (resumable scripts)')
     ap.add_argument('--no-progress', action='store_true', help='no progress bar')
     a = ap.parse_args(argv)
     n = _parse_counts(a.n_per_class, a.splits)
@@ -84,7 +86,7 @@ def simulate_cli(argv: list[str] | None = None,  # the arguments after `darksub 
     rank, world, dev = init_distributed(a.device)  # under torchrun: each rank writes its shard of the batches
     keep_freed_memory()  # this process simulates too (one worker, or the batches of its rank)
     try:
-        m = write_dataset(a.out, n, splits=splits, seed=a.seed, config=a.preset, device=str(dev), overwrite=a.overwrite,
+        m = write_dataset(a.out, n, splits=splits, seed=a.seed, config=a.preset, device=str(dev), overwrite=a.overwrite, reuse=a.reuse,
                           batch_size=a.batch_size, progress=not a.no_progress, workers=a.workers,
                           backend=None if a.backend == 'auto' else a.backend)
     finally: close_distributed()
@@ -150,7 +152,7 @@ def train_cli(argv: list[str] | None = None,  # the arguments after `darksub tra
     ap = argparse.ArgumentParser(prog='darksub train', description='Train a classifier on a dataset folder or on fresh simulated lenses.')
     ap.add_argument('--model', default='crop_resnet_d4', help=f"one of {', '.join(list_models())} (default: crop_resnet_d4)")
     src = ap.add_mutually_exclusive_group(required=True)
-    src.add_argument('--data', metavar='DIR', help='dataset folder with train/ and val/ splits of class folders of .npy files')
+    src.add_argument('--data', metavar='DIR', nargs='+', help='dataset folder(s) with train/ and val/ splits of class folders of .npy files (several: read as one)')
     src.add_argument('--simulate', action='store_true', help='train on fresh simulated lenses (needs --steps-per-epoch)')
     ap.add_argument('--model-arg', action='append', default=[], metavar='KEY=VALUE',
                     help='extra create_model argument, VALUE as JSON (repeatable), e.g. antipodal=true')
@@ -168,6 +170,7 @@ def train_cli(argv: list[str] | None = None,  # the arguments after `darksub tra
     ap.add_argument('--val-per-class', type=int, default=d.sim_val_per_class, help='simulated validation images per class')
     ap.add_argument('--device', default='auto'); ap.add_argument('--seed', type=bounded(int, 0), default=0)
     ap.add_argument('--workers', type=int, default=0); ap.add_argument('--threads', type=bounded(int, 1), default=None, help='torch CPU threads')
+    ap.add_argument('--init', default=None, metavar='CHECKPOINT', help='start from this checkpoint (file, run folder or shipped name) instead of random weights')
     ap.add_argument('--resume', action='store_true', help='continue the run in --out from its last completed epoch')
     ap.add_argument('--compile', action='store_true', help='torch.compile the model (GPU: slower start, faster steps)')
     ap.add_argument('--quiet', action='store_true', help='no progress bar')
@@ -176,7 +179,7 @@ def train_cli(argv: list[str] | None = None,  # the arguments after `darksub tra
     cfg = TrainConfig(model=a.model, model_kwargs=_parse_model_args(a.model_arg), epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, weight_decay=a.weight_decay,
                       steps_per_epoch=a.steps_per_epoch, patience=a.patience, img_size=a.img_size, preprocess=a.preprocess,
                       augment=a.augment, amp=a.amp, workers=a.workers, seed=a.seed, device=a.device, sim_preset=a.preset,
-                      sim_val_per_class=a.val_per_class, compile=a.compile)
+                      sim_val_per_class=a.val_per_class, compile=a.compile, init=a.init)
     rank, world, dev = init_distributed(a.device)  # under torchrun: this process's rank and device (cuda:LOCAL_RANK)
     try: return _train_main(a, cfg, rank, dev)
     finally: close_distributed()
@@ -185,7 +188,8 @@ def _train_main(a, cfg: TrainConfig, rank: int, dev: torch.device) -> int:
     if a.simulate:
         train, val = SimulatedLensStream(a.preset, seed=a.seed, device=dev if dev.type == 'cuda' and not a.workers else 'cpu'), None
     else:
-        if not Path(a.data).is_dir(): raise DarksubError(f'dataset folder {a.data} not found')
+        for d in a.data:
+            if not Path(d).is_dir(): raise DarksubError(f'dataset folder {d} not found')
         train, val = LensDataset(a.data, 'train'), LensDataset(a.data, 'val')
     r = fit(cfg, train, val, out_dir=a.out, resume=a.resume, progress=not a.quiet)
     if rank: return 0
@@ -199,7 +203,9 @@ def evaluate_cli(argv: list[str] | None = None,  # the arguments after `darksub 
     "`darksub evaluate --checkpoint CKPT DATA_DIR [--split test] [--device auto] [--tta]`: print the metrics as one JSON object."
     ap = argparse.ArgumentParser(prog='darksub evaluate', description=evaluate_checkpoint.__doc__)
     ap.add_argument('data_dir', help='dataset folder holding SPLIT/CLASS/*.npy')
-    ap.add_argument('--checkpoint', required=True, help="checkpoint file/folder or the shipped model's name")
+    ap.add_argument('--checkpoint', default=DEFAULT_CHECKPOINT,
+                    help=f"checkpoint file/folder or a shipped model's name (default: {DEFAULT_CHECKPOINT}, trained on varied hosts; "
+                         f"crop_resnet_d4: the Model I model)")
     ap.add_argument('--split', default='test', help='split to evaluate (default: test)')
     ap.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]' (default: auto)")
     ap.add_argument('--tta', action='store_true', help='average the probabilities over the 8 rotations/flips')
@@ -223,7 +229,9 @@ def predict_cli(argv: list[str] | None = None,  # the arguments after `darksub p
     "`darksub predict --checkpoint CKPT PATH [PATH ...] --out preds.csv`: class probabilities of .npy images into a CSV."
     ap = argparse.ArgumentParser(prog='darksub predict', description=predict_files.__doc__)
     ap.add_argument('paths', nargs='+', help='.npy images or folders (searched recursively)')
-    ap.add_argument('--checkpoint', required=True, help="checkpoint file/folder or the shipped model's name")
+    ap.add_argument('--checkpoint', default=DEFAULT_CHECKPOINT,
+                    help=f"checkpoint file/folder or a shipped model's name (default: {DEFAULT_CHECKPOINT}, trained on varied hosts; "
+                         f"crop_resnet_d4: the Model I model)")
     ap.add_argument('--out', required=True, help='CSV file to write (columns path,pred,p_<class>...,label)')
     ap.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]' (default: auto)")
     ap.add_argument('--tta', action='store_true', help='average the probabilities over the 8 rotations/flips')

@@ -19,8 +19,8 @@ from .io import load_npy, npy_image_size, save_npy, save_npz
 from .distributed import broadcast_object, dist_barrier, gather_objects
 
 # %% auto #0
-__all__ = ['SPLITS', 'scan_dataset', 'split_sha256', 'validate_dataset', 'LensDataset', 'write_dataset', 'load_truth',
-           'class_examples']
+__all__ = ['SPLITS', 'scan_dataset', 'split_sha256', 'dataset_provenance', 'validate_dataset', 'LensDataset', 'write_dataset',
+           'load_truth', 'class_examples']
 
 # %% ../nbs_lib/08_datasets.ipynb #6843c3e8
 SPLITS = ('train', 'val', 'test')  # the split folders darksub writes and looks for
@@ -113,6 +113,18 @@ def split_sha256(root: str | os.PathLike,  # dataset folder (either layout)
         h.update(p.read_bytes())
     return h.hexdigest()
 
+# %% ../nbs_lib/08_datasets.ipynb #f83daded
+def dataset_provenance(root: str | os.PathLike,  # dataset folder
+                       ) -> dict:
+    "{'path', and from a darksub manifest 'preset', 'seed', 'n_per_class'} of a dataset folder."
+    out, man = {'path': str(root)}, Path(root)/'manifest.json'
+    if man.is_file():
+        try: m = json.loads(man.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError): return out
+        out.update({k: m[k] for k in ('preset', 'seed', 'n_per_class') if k in m})
+    return out
+
+
 # %% ../nbs_lib/08_datasets.ipynb #c05b265c
 def validate_dataset(root: str | os.PathLike,  # dataset folder (either layout)
                      splits: list[str] | None = None,  # splits to check (default: those present among train, val, test)
@@ -172,17 +184,25 @@ def validate_dataset(root: str | os.PathLike,  # dataset folder (either layout)
 
 # %% ../nbs_lib/08_datasets.ipynb #400378d0
 class LensDataset(Dataset):
-    "Images `(1, H, W)` float32 and integer labels of one split of a dataset folder, cached in memory when they fit."
-    def __init__(self, root: str | os.PathLike,  # dataset folder (either layout)
+    "Images `(1, H, W)` float32 and integer labels of one split of a dataset folder (or of several, one after the other), cached in memory when they fit."
+    def __init__(self, root: str | os.PathLike | list,  # dataset folder (either layout), or a list of folders with the same classes and image size
                  split: str,  # 'train', 'val' or 'test'
                  transform=None,  # callable applied to each (1, H, W) tensor
                  classes: list[str] | None = None,  # expected class folders (default: sorted folder names)
                  allow_pickle: bool = False,  # accept pickled Model I object arrays
                  cache: bool | str = 'auto',  # True: in memory; False: read from disk per item; 'auto': memory when it fits
                  max_cache_bytes: int | None = None):  # memory budget for cache='auto'
-        s = _scan(root, split, classes, allow_pickle)
-        self.root, self.split, self.transform, self.allow_pickle = Path(root), split, transform, allow_pickle
-        self.paths, self.labels, self.classes = s.paths, s.labels, s.classes
+        roots = [Path(r) for r in root] if isinstance(root, (list, tuple)) else [Path(root)]
+        if not roots: raise DarksubError('LensDataset needs at least one dataset folder')
+        scans = [_scan(r, split, classes, allow_pickle) for r in roots]
+        s = scans[0]
+        for r, t in zip(roots[1:], scans[1:]):
+            if (t.classes, t.hw) != (s.classes, s.hw):
+                raise DarksubError(f"{r}/{split} holds classes {', '.join(t.classes)} of {t.hw[0]}x{t.hw[1]} pixels but {roots[0]}/{split} "
+                                   f"holds {', '.join(s.classes)} of {s.hw[0]}x{s.hw[1]}: expected the same classes and image size in every folder")
+        self.root = roots[0] if len(roots) == 1 else roots
+        self.split, self.transform, self.allow_pickle = split, transform, allow_pickle
+        self.paths, self.labels, self.classes = [q for t in scans for q in t.paths], np.concatenate([t.labels for t in scans]), s.classes
         self.image_shape = (1, *s.hw)
         self.nbytes = len(self.paths) * 4 * s.hw[0] * s.hw[1]
         if max_cache_bytes is None: max_cache_bytes = int(min(4 * 2**30, available_memory_gb() * 1e9 / 2))

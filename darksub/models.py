@@ -190,12 +190,14 @@ class CropResNetD4(nn.Module):
                  widths: tuple = (8, 16, 32, 64),  # channels of the two stem convolutions and the last two stages
                  dropout: float = 0.1,  # dropout probability before the linear head
                  tta: bool = True,  # in eval mode, average over the 8 D4 transforms
-                 antipodal: bool = False):  # add the point reflection of the crop as extra channels
+                 antipodal: bool = False,  # add the point reflection of the crop as extra channels
+                 stem_strides: tuple = (2, 2)):  # strides of the two stem convolutions [pixels]; (1, 2) keeps the first at 0.05 arcsec
         super().__init__()
         self.crop_arcsec, self.fov_arcsec, self.tta, self.antipodal = crop_arcsec, fov_arcsec, tta, antipodal
         w0, w1, w2, w3 = widths
-        cbr = lambda ci, co: [nn.Conv2d(ci, co, 3, 2, 1, bias=False), nn.BatchNorm2d(co), nn.ReLU(inplace=True)]
-        self.stem = nn.Sequential(*cbr(in_chans * (2 if antipodal else 1), w0), *cbr(w0, w1))
+        s0, s1 = stem_strides
+        cbr = lambda ci, co, s: [nn.Conv2d(ci, co, 3, s, 1, bias=False), nn.BatchNorm2d(co), nn.ReLU(inplace=True)]
+        self.stem = nn.Sequential(*cbr(in_chans * (2 if antipodal else 1), w0, s0), *cbr(w0, w1, s1))
         self.stages = nn.Sequential(ResBlock(w1, w1), ResBlock(w1, w2, 2), ResBlock(w2, w3, 2))
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * w3, num_classes))
     def forward_logits(self, x):
@@ -221,6 +223,8 @@ def crop_resnet_d4(num_classes: int = 3,  # number of output logits
                    dropout: float = 0.1,  # dropout probability before the linear head
                    tta: bool = True,  # in eval mode, average over the 8 D4 transforms
                    antipodal: bool = False,  # add the point reflection of the crop as extra channels
+                   stem_strides: tuple = (2, 2),  # strides of the two stem convolutions [pixels]
                    ) -> nn.Module:
     "The fast model (see `CropResNetD4`)."
-    return CropResNetD4(num_classes, in_chans, crop_arcsec, widths=tuple(widths), dropout=dropout, tta=tta, antipodal=antipodal)
+    return CropResNetD4(num_classes, in_chans, crop_arcsec, widths=tuple(widths), dropout=dropout, tta=tta, antipodal=antipodal,
+                        stem_strides=tuple(stem_strides))

@@ -16,7 +16,8 @@ from .train import read_history
 # %% auto #0
 __all__ = ['CLASS_COLORS', 'set_style', 'class_color', 'save_figure', 'extent_arcsec', 'show_image', 'image_grid', 'class_grid',
            'class_mean_std', 'pixel_histogram', 'profile_plot', 'before_after', 'bar_chart', 'plot_truth',
-           'plot_confusion', 'plot_roc', 'plot_history', 'plot_reliability', 'plot_fit_panel', 'plot_bench']
+           'plot_confusion', 'plot_roc', 'plot_history', 'plot_learning_curves', 'plot_reliability', 'plot_fit_panel',
+           'plot_bench']
 
 # %% ../nbs_lib/17_plots.ipynb #bccf32f8
 CLASS_COLORS = {'no': '#4C72B0', 'sphere': '#DD8452', 'vort': '#55A868'}
@@ -301,6 +302,24 @@ def plot_history(ax, history,  # CSV path, DataFrame or dict with columns epoch,
     ax.set_xlabel('epoch'); ax.set_ylabel(_HISTORY_LABELS.get(metric, metric))
     ax.set_title(title or f'{metric} per epoch'); ax.legend(fontsize=9); ax.grid(alpha=0.3)
     return ax
+
+# %% ../nbs_lib/17_plots.ipynb #ec773817
+def plot_learning_curves(ax,  # matplotlib axes
+                         runs: dict,  # label -> (history: CSV path, DataFrame or dict with 'epoch' and `column`, training images per epoch)
+                         column: str = 'val_auc',  # history column on the y axis
+                         ylabel: str = 'validation macro ROC AUC (one-vs-rest)',  # y-axis label
+                         title: str = 'learning curve'):  # axes title
+    "`column` of each run's history against training images seen (epoch x images per epoch), one line per run, with a chance line at 0.5 for AUCs."
+    for i, (label, (history, per_epoch)) in enumerate(runs.items()):
+        h = read_history(history)
+        if column not in h: raise DarksubError(f"history of {label!r} has no column {column!r}; columns are: {', '.join(h)}")
+        epochs = h['epoch'] if 'epoch' in h else np.arange(1, len(h[column]) + 1)
+        ax.plot(epochs * per_epoch, h[column], marker='o', ms=3, color=f'C{i}', label=f'{label} (last {h[column][-1]:.3f})')
+    if 'auc' in column: ax.axhline(0.5, color='0.5', ls=':', lw=1, label='chance')
+    ax.set_xlabel('training images seen'); ax.set_ylabel(ylabel); ax.set_title(title)
+    ax.legend(fontsize=8); ax.grid(alpha=0.3)
+    return ax
+
 
 # %% ../nbs_lib/17_plots.ipynb #6ebbf73e
 def plot_reliability(ax, y_true: np.ndarray,  # (N,) integer labels

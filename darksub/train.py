@@ -20,14 +20,14 @@ from .metrics import macro_auc
 from .random import derive_seed
 from .simulate import SimulatedLensStream
 from .distributed import close_distributed, dist_barrier, gather_objects, init_distributed
-from .datasets import LensDataset
+from .datasets import LensDataset, dataset_provenance
 from .preprocess import make_preprocess, random_rotate_flip, resize
 from .models import create_model, model_info
-from .checkpoint import save_checkpoint, state_tensors
+from .checkpoint import load_checkpoint, save_checkpoint, state_tensors
 
 # %% auto #0
-__all__ = ['TrainConfig', 'lr_at', 'prepare_batch', 'prepare_dataset', 'stream_epoch', 'simulated_split', 'amp_dtype',
-           'use_channels_last', 'train_one_epoch', 'validate', 'balanced_subset', 'rank_batches',
+__all__ = ['TrainConfig', 'initial_model', 'lr_at', 'prepare_batch', 'prepare_dataset', 'stream_epoch', 'simulated_split',
+           'amp_dtype', 'use_channels_last', 'train_one_epoch', 'validate', 'balanced_subset', 'rank_batches',
            'check_train_resources', 'fit', 'read_history']
 
 # %% ../nbs_lib/12_train.ipynb #63caeb18
@@ -57,6 +57,7 @@ class TrainConfig:
     device: str = 'auto'  # 'auto', 'cpu', 'cuda', 'cuda:N'
     sim_preset: str = 'model_i'  # simulator preset when training on simulated data
     sim_val_per_class: int = 300  # validation images per class drawn from the simulator (independent seed)
+    init: str | None = None  # checkpoint (file, run folder or shipped name) whose weights start the run (fine-tuning); None: random
 
     def __post_init__(self):
         checks = [(self.epochs >= 1, 'epochs must be >= 1'), (self.batch_size >= 2, 'batch_size must be >= 2'),
@@ -81,6 +82,25 @@ class TrainConfig:
         unknown = sorted(set(d) - names)
         if unknown: raise DarksubError(f"unknown training setting(s) {', '.join(unknown)}: expected some of {', '.join(sorted(names))}")
         return cls(**d)
+
+# %% ../nbs_lib/12_train.ipynb #7313781d
+def initial_model(cfg: TrainConfig,  # the run's settings: `model`, `model_kwargs` and `init`
+                  num_classes: int,  # outputs of the model (the classes of the training data)
+                  ) -> tuple[nn.Module, str]:
+    "The model a run starts from: `cfg.model` freshly initialised, or the architecture and weights of `cfg.init` (tensors of another shape initialised afresh); with a one-line summary."
+    if not cfg.init: return create_model(cfg.model, num_classes=num_classes, **cfg.model_kwargs), f'{cfg.model}: random initialisation'
+    src, meta = load_checkpoint(cfg.init)
+    if meta['model'] != cfg.model:
+        raise DarksubError(f"--init {cfg.init} is a {meta['model']!r} checkpoint but the run trains {cfg.model!r}: pass --model {meta['model']}")
+    kwargs = {**{k: v for k, v in meta['model_kwargs'].items() if k != 'num_classes'}, **cfg.model_kwargs}
+    model = create_model(cfg.model, num_classes=num_classes, **kwargs)
+    own, theirs = model.state_dict(), src.state_dict()
+    same = {k: v for k, v in theirs.items() if k in own and own[k].shape == v.shape}
+    model.load_state_dict(same, strict=False)
+    fresh = [k for k in own if k not in same]
+    line = (f"{cfg.model}: started from {cfg.init} (classes {', '.join(meta['classes'])}): {len(same)} of {len(own)} tensors copied"
+            + (f", initialised afresh: {', '.join(fresh)}" if fresh else ''))
+    return model, line
 
 # %% ../nbs_lib/12_train.ipynb #30324358
 def lr_at(step: int,  # optimiser step, 0-based
@@ -511,7 +531,7 @@ def _fit(cfg, train_data, val_data, out_dir, resume, classes, progress, log, on_
     if out is not None and rank == 0:  # temporary files of a killed run (its complete files are kept and resumed from)
         for p in out.glob('.*.part'): p.unlink(missing_ok=True)
     seed_everything(cfg.seed)
-    model = create_model(cfg.model, num_classes=len(classes), **cfg.model_kwargs)
+    model, line = initial_model(cfg, len(classes)); log(line)
     log(check_train_resources(model, train_data, val_data, out, resume)['line'])  # refuses an output disk too small for the checkpoints
     model.darksub_cfg['preprocess'] = cfg.preprocess
     model, optimizer, scaler = _place_model(model, cfg, device, world)
@@ -525,7 +545,9 @@ def _fit(cfg, train_data, val_data, out_dir, resume, classes, progress, log, on_
     simulated = isinstance(train_data, SimulatedLensStream)
     meta_base = dict(classes=list(classes), train_config=prog['train_config'], seed=cfg.seed,
                      img_size=model.darksub_cfg['img_size'], preprocess=cfg.preprocess,
-                     data=f'simulated:{train_data.preset or "custom"}' if simulated else str(getattr(train_data, 'root', type(train_data).__name__)))
+                     data=f'simulated:{train_data.preset or "custom"}' if simulated else
+                     ' + '.join(map(str, np.atleast_1d(getattr(train_data, 'root', type(train_data).__name__)))))
+    if hasattr(train_data, 'root'): meta_base['training_sets'] = [dataset_provenance(r) for r in np.atleast_1d(train_data.root)]
     net = model
     if world > 1: net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None)
     if cfg.compile: net = torch.compile(net)
