@@ -317,7 +317,7 @@ def plot_learning_curves(ax,  # matplotlib axes
         ax.plot(epochs * per_epoch, h[column], marker='o', ms=3, color=f'C{i}', label=f'{label} (last {h[column][-1]:.3f})')
     if 'auc' in column: ax.axhline(0.5, color='0.5', ls=':', lw=1, label='chance')
     ax.set_xlabel('training images seen'); ax.set_ylabel(ylabel); ax.set_title(title)
-    ax.legend(fontsize=8); ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc='lower right'); ax.grid(alpha=0.3)
     return ax
 
 
