@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import darksub
 from .core import DarksubError, atomic_path, jsonable, keep_freed_memory, resolve_device, write_json
-from .simulate import PIXEL_SCALE, PSF_FWHM, SimulatedLensStream
+from .simulate import PIXEL_SCALE, PRESETS, PSF_FWHM, SimulatedLensStream
 from .io import DEEPLENSE_TEST_I_ID, download_deeplense, find_npy, load_npy
 from .distributed import close_distributed, init_distributed
 from .datasets import LensDataset, validate_dataset, write_dataset
@@ -20,13 +20,14 @@ from .train import TrainConfig, fit
 from .evaluate import evaluate_checkpoint, predict_files
 from .reconstruct import FEATURE_NAMES, FIT_KEYS, anomaly_features, fit_lens, sis_reconstruction
 from .plots import plot_bench, plot_fit_panel, save_figure, set_style
+from .sensitivity import run_sensitivity
 from .bench import bench_fit, bench_fit_text, bench_models, bench_report, bench_simulate, bench_table, report_markdown, update_readme
 from .pipeline import parse_value, run_pipeline
 
 # %% auto #0
 __all__ = ['BENCHES', 'COMMANDS', 'bounded', 'simulate_cli', 'download_cli', 'validate_cli', 'train_cli', 'evaluate_cli',
-           'predict_cli', 'fit_cli', 'pipeline_cli', 'bench_train_cli', 'bench_infer_cli', 'bench_simulate_cli',
-           'bench_fit_cli', 'bench_report_cli', 'bench_cli', 'main']
+           'predict_cli', 'sensitivity_cli', 'fit_cli', 'pipeline_cli', 'bench_train_cli', 'bench_infer_cli',
+           'bench_simulate_cli', 'bench_fit_cli', 'bench_report_cli', 'bench_cli', 'main']
 
 # %% ../nbs_lib/20_cli.ipynb #f767c454
 def bounded(kind,  # int or float
@@ -248,6 +249,35 @@ def predict_cli(argv: list[str] | None = None,  # the arguments after `darksub p
     print(f"darksub predict: {len(rows)} image(s) -> {out}", file=sys.stderr)
     return 0
 
+# %% ../nbs_lib/20_cli.ipynb #c4921106
+def sensitivity_cli(argv: list[str] | None = None,  # the arguments after `darksub sensitivity` (None: sys.argv[1:])
+                    ) -> int:
+    "`darksub sensitivity [CHECKPOINT] --preset P --n N --out DIR`: detection against subhalo mass, ring distance, vortex length and host, as CSV, figures and thresholds."
+    ap = argparse.ArgumentParser(prog='darksub sensitivity', description=run_sensitivity.__doc__)
+    ap.add_argument('checkpoint', nargs='?', default=DEFAULT_CHECKPOINT,
+                    help=f"checkpoint file/folder or a shipped model's name (default: {DEFAULT_CHECKPOINT})")
+    ap.add_argument('--preset', default='model_i', help=f"simulation preset of the test lenses: {', '.join(PRESETS)} (default: model_i)")
+    ap.add_argument('--n', type=bounded(int, 10), default=3000, help='test lenses per class, and single-subhalo sphere lenses (default: 3000)')
+    ap.add_argument('--out', required=True, help='output folder: test sets in OUT/data/, tables, figures, sensitivity.json')
+    ap.add_argument('--seed', type=bounded(int, 0), default=404, help='seed of the test simulations and bootstraps (default: 404)')
+    ap.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]' (default: auto)")
+    ap.add_argument('--bins', type=bounded(int, 1, 100), default=8, help='bins per question (default: 8)')
+    ap.add_argument('--n-boot', type=bounded(int, 0), default=200, help='bootstrap resamples of the intervals; 0 = none (default: 200)')
+    ap.add_argument('--no-single-subhalo', action='store_true', help="skip the preset's single-subhalo twin (no mass threshold)")
+    ap.add_argument('--fpr', type=bounded(float, 0.001, 0.5), default=0.05,
+                    help="false-positive rate of 'detected', fixed on the preset's no lenses (default: 0.05)")
+    a = ap.parse_args(argv)
+    s = run_sensitivity(a.checkpoint, a.out, a.preset, a.n, a.seed, a.device, a.bins, a.n_boot, not a.no_single_subhalo, a.fpr, log=print)
+    for name, m in s['metrics'].items():
+        if m['auc_ovr_macro'] is not None and np.isfinite(m['auc_ovr_macro']): print(f"{name}: macro AUC {m['auc_ovr_macro']:.3f}, accuracy {m['accuracy']:.3f}")
+    for r in s['thresholds']:
+        ci = f" [{r['ci_low']:.3g}, {r['ci_high']:.3g}]" if np.isfinite([r['ci_low'], r['ci_high']]).all() else ''
+        value = f"{r['value']:.3g}{ci}" if np.isfinite(r['value']) else 'not reached in the data'
+        what = 'flagged' if r['event'] == 'flagged' else f"detected at {s['fpr']:.0%} false positives"
+        print(f"{r['test_set']}: {r['class']} {r['quantity']} {what} {r['level']:.0%} of the time: {value}")
+    print(f"wrote {a.out} in {s['seconds']['total']:.0f} s")
+    return 0
+
 # %% ../nbs_lib/20_cli.ipynb #3d984f48
 def _load_images(paths, allow_pickle: bool = False) -> tuple[list[Path], np.ndarray]:
     files = find_npy(paths)
@@ -463,6 +493,7 @@ COMMANDS = {  # name -> (function taking argv, one-line help)
     'evaluate': (evaluate_cli, 'evaluate a checkpoint on a dataset folder (JSON metrics)'),
     'predict': (predict_cli, 'class probabilities for .npy images into a CSV'),
     'fit': (fit_cli, 'fit a smooth lens model to images and write anomaly maps'),
+    'sensitivity': (sensitivity_cli, 'where detection ends: P(detect) against subhalo mass, vortex length, host (CSV, figures)'),
     'bench': (bench_cli, 'throughput benchmarks: simulate, train, infer, fit, report (all in one)'),
 }
 

@@ -189,7 +189,7 @@ def check_count(n,  # the value to check
 
 # %% ../nbs_lib/00_core.ipynb #3589dbe6
 LAYERS = ('core', 'compat', 'metrics', 'random', 'physics', 'simulate', 'io', 'distributed', 'datasets', 'preprocess',
-          'models', 'checkpoint', 'train', 'evaluate', 'reconstruct', 'reference', 'experiments', 'plots', 'bench',
+          'models', 'checkpoint', 'train', 'evaluate', 'reconstruct', 'reference', 'experiments', 'plots', 'sensitivity', 'bench',
           'pipeline', 'cli')
 
 def layer_violations(package_dir: str | os.PathLike,  # folder of the package's modules (e.g. darksub/)

@@ -14,7 +14,7 @@ from torch.utils.data import Dataset
 from . import __version__
 from .core import DarksubError, available_cores, available_memory_gb, check_count, free_disk_bytes, jsonable, keep_freed_memory, rank_world, resolve_device, write_json
 from .random import derive_seed
-from .simulate import CLASSES, resolve_backend, resolve_config, sim_backend, simulate_lenses
+from .simulate import CLASSES, SimConfig, resolve_backend, resolve_config, sim_backend, simulate_lenses
 from .io import load_npy, npy_image_size, save_npy, save_npz
 from .distributed import broadcast_object, dist_barrier, gather_objects
 
@@ -282,6 +282,13 @@ def _idle_cores() -> int:
 
 _MARKER = '.darksub_incomplete.json'
 
+def _comparable(params: dict) -> dict:
+    "Dataset parameters with the config completed by SimConfig's defaults: a field added to SimConfig later (at its default) leaves an older dataset the same."
+    if isinstance(params.get('config'), dict):
+        try: params = {**params, 'config': jsonable(dataclasses.asdict(SimConfig(**params['config'])), nan_to_none=False)}
+        except (TypeError, DarksubError): pass
+    return params
+
 def _prepare_out(out: Path, params: dict, classes: list, counts: dict, batch_size: int, overwrite: bool, reuse: bool):
     "Check, clear (overwrite) or resume the dataset folder `out` and write its marker: ('reuse', manifest) or ('go', batch_size, resumed)."
     manifest_path, marker = out/'manifest.json', out/_MARKER
@@ -289,7 +296,7 @@ def _prepare_out(out: Path, params: dict, classes: list, counts: dict, batch_siz
     if out.exists() and not out.is_dir(): raise DarksubError(f"{out} exists and is not a folder")
     if manifest_path.exists():
         old = json.loads(manifest_path.read_text())
-        same = {k: old.get(k) for k in params} == params
+        same = _comparable({k: old.get(k) for k in params}) == _comparable(params)
         if reuse and same: return ('reuse', old)
         if not overwrite:
             why = ('it holds a complete dataset with the same parameters; pass reuse=True to use it'
@@ -305,7 +312,7 @@ def _prepare_out(out: Path, params: dict, classes: list, counts: dict, batch_siz
                 if d.is_dir() and not any(d.iterdir()): d.rmdir()
     elif marker.exists():
         state = json.loads(marker.read_text())
-        if state.get('params') != params:
+        if _comparable(state.get('params') or {}) != _comparable(params):
             raise DarksubError(f"{out} holds an interrupted dataset made with other parameters (see {marker}); "
                                f"resume it with the same arguments, or pass overwrite=True (CLI: --overwrite) to start again")
         batch_size, resumed = int(state['batch_size']), True  # the truth files follow the first run's batches
@@ -400,6 +407,7 @@ def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to
                   seed: int = 0,  # master seed; each split uses derive_seed(seed, split)
                   config=None,  # preset name, SimConfig, dict of SimConfig fields, or None for 'model_i'
                   device: str = 'cpu',  # 'cpu', 'cuda', 'auto'; images are identical on the same device type
+                  classes: list | None = None,  # the classes to simulate (default: all of darksub.simulate.CLASSES)
                   overwrite: bool = False,  # replace an existing dataset in out_dir
                   batch_size: int | None = None,  # images simulated at once (default 256 on CPU, 2048 on CUDA)
                   reuse: bool = False,  # return the manifest of an existing complete dataset of the same parameters
@@ -415,7 +423,9 @@ def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to
     rank, world = rank_world()
     if world > 1 and not torch.distributed.is_initialized():
         raise DarksubError(f'WORLD_SIZE={world} but no process group: call darksub.distributed.init_distributed() first (darksub simulate does)')
-    classes = list(CLASSES)
+    if classes is not None and (not classes or set(classes) - set(CLASSES) or len(set(classes)) != len(classes)):
+        raise DarksubError(f"classes={list(classes)}: expected distinct names among {', '.join(CLASSES)}")
+    classes = list(CLASSES) if classes is None else [c for c in CLASSES if c in classes]
     if sorted(classes) != classes: raise DarksubError(f"simulator classes {classes} are not sorted; labels would not match the folders")
     if batch_size is None: batch_size = 2048 if dev.type == 'cuda' else 256
     batch_size = check_count(batch_size, 'batch_size')

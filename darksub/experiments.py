@@ -17,12 +17,12 @@ from .datasets import SPLITS, LensDataset, scan_dataset, write_dataset
 from .preprocess import make_preprocess
 from .train import TrainConfig, fit, validate, balanced_subset
 from .evaluate import evaluate_checkpoint
-from .reconstruct import RING_STATISTICS, fit_lens, ring_statistics, train_physics_classifier
+from .reconstruct import FEATURE_NAMES, RING_STATISTICS, anomaly_features, fit_lens, ring_statistics, train_physics_classifier
 
 # %% auto #0
 __all__ = ['SHORTCUT_FEATURES', 'dataset_or_simulated', 'first_per_class', 'compare_preprocessing', 'choose_default_preprocess',
            'chosen_preprocess', 'train_seed_model', 'most_confused', 'shortcut_features', 'shortcut_baseline',
-           'preset_table']
+           'physics_features', 'physics_baseline', 'preset_table']
 
 # %% ../nbs_lib/16_experiments.ipynb #0dbd3504
 def _has_split(root: Path, split: str) -> bool:
@@ -208,6 +208,37 @@ def shortcut_baseline(baseline: str,  # a key of SHORTCUT_FEATURES: 'theta_E' or
         probs = clf.predict_proba(np.nan_to_num(shortcut_features(x, baseline, device, seed)))
         out[name] = {**classification_metrics(np.asarray(y), probs, classes, n_boot=n_boot, seed=seed),
                      'baseline': baseline, 'features': list(SHORTCUT_FEATURES[baseline]), 'n_train': int(len(y_train))}
+    return out
+
+# %% ../nbs_lib/16_experiments.ipynb #e0fae854
+def physics_features(images,  # (N, 1, H, W) or (N, H, W) images
+                     steps: int = 300,  # Adam steps of each joint fit
+                     device: str = 'cpu',  # where `fit_lens` runs: 'cpu', 'cuda', 'auto'
+                     seed: int = 0,  # seed of the fit's jittered starts
+                     ) -> np.ndarray:  # (N, len(FEATURE_NAMES))
+    "The physics classifier's features: `anomaly_features` of the joint smooth fit (`fit_lens`), columns FEATURE_NAMES."
+    return anomaly_features(fit_lens(images, steps=steps, device=device, seed=seed))
+
+# %% ../nbs_lib/16_experiments.ipynb #a5c0a9fa
+def physics_baseline(f_train,  # (N, len(FEATURE_NAMES)) training features (`physics_features`)
+                     y_train,  # (N,) training labels
+                     test_sets: dict,  # name -> (features, labels): the test sets to score, e.g. one per preset
+                     classes,  # class names, in label order
+                     drop: tuple = (),  # feature names left out, e.g. ('theta_E',)
+                     model: str = 'gradient_boosting',  # 'gradient_boosting' or 'logistic' (`train_physics_classifier`)
+                     n_boot: int = 1000,  # bootstrap resamples for the 95% intervals
+                     seed: int = 0,  # seed of the classifier and the bootstrap
+                     ) -> dict:  # test-set name -> `classification_metrics` (plus 'features', 'n_train')
+    "Train the physics classifier on its features (less `drop`) and score it on each test set, with bootstrap intervals."
+    unknown = [d for d in drop if d not in FEATURE_NAMES]
+    if unknown: raise DarksubError(f"unknown physics feature(s) {', '.join(unknown)}: expected among {', '.join(FEATURE_NAMES)}")
+    keep = np.array([n not in drop for n in FEATURE_NAMES])
+    clf = train_physics_classifier(np.asarray(f_train)[:, keep], np.asarray(y_train), model=model, seed=seed)
+    out = {}
+    for name, (f, y) in test_sets.items():
+        probs = clf.predict_proba(np.nan_to_num(np.asarray(f)[:, keep]))
+        out[name] = {**classification_metrics(np.asarray(y), probs, classes, n_boot=n_boot, seed=seed),
+                     'features': [n for n in FEATURE_NAMES if n not in drop], 'n_train': int(len(y_train))}
     return out
 
 # %% ../nbs_lib/16_experiments.ipynb #d59fac2e

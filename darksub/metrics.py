@@ -4,13 +4,14 @@
 
 # %% ../nbs_lib/02_metrics.ipynb #b5de8fa6
 from __future__ import annotations
+from statistics import NormalDist
 import numpy as np
 from .core import DarksubError
 
 # %% auto #0
 __all__ = ['METRICS', 'binary_auc', 'auc_ovr_ovo', 'macro_auc', 'paired_auc_difference', 'reliability_data',
            'expected_calibration_error', 'confusion_matrix', 'check_inputs', 'bootstrap_ci', 'classification_metrics',
-           'roc_curves']
+           'roc_curves', 'wilson_interval', 'binned_rate', 'logistic_fit', 'detection_threshold']
 
 # %% ../nbs_lib/02_metrics.ipynb #67143847
 def binary_auc(positive: np.ndarray,  # (N,) bool: image belongs to the positive class
@@ -202,4 +203,85 @@ def roc_curves(y_true: np.ndarray,  # (N,) integer labels
         if not (y_true == k).any() or (y_true == k).all(): continue  # undefined without positives and negatives
         fpr, tpr, thr = roc_curve(y_true == k, probs[:, k])
         out[name] = {'fpr': fpr, 'tpr': tpr, 'thresholds': thr, 'auc': binary_auc(y_true == k, probs[:, k])}
+    return out
+
+# %% ../nbs_lib/02_metrics.ipynb #4f28d1da
+def wilson_interval(k,  # successes, scalar or array
+                    n,  # trials, same shape (n = 0 gives the interval [0, 1])
+                    level: float = 0.95,  # coverage of the interval
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    "Wilson score confidence interval (low, high) of a binomial proportion k / n."
+    k, n = np.asarray(k, float), np.asarray(n, float)
+    if k.shape != n.shape or (k < 0).any() or (k > n).any() or not 0 < level < 1:
+        raise DarksubError(f"wilson_interval: need k and n of one shape, 0 <= k <= n and 0 < level < 1; got k={k}, n={n}, level={level}")
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        mid = (k + z * z / 2) / (n + z * z)
+        half = z / (n + z * z) * np.sqrt(np.where(n > 0, k * (n - k) / n, 0.) + z * z / 4)
+    lo = np.where((n > 0) & (k > 0), np.clip(mid - half, 0, 1), 0.)  # exactly 0 at k = 0 and 1 at k = n
+    hi = np.where((n > 0) & (k < n), np.clip(mid + half, 0, 1), 1.)
+    return lo, hi
+
+# %% ../nbs_lib/02_metrics.ipynb #b000f20c
+def binned_rate(x,  # (N,) the quantity to bin by (only finite values inside the edges are counted)
+                hits,  # (N,) bool: the event counted (e.g. the lens was flagged)
+                edges,  # bin edges, increasing (the last bin includes its right edge)
+                level: float = 0.95,  # coverage of the Wilson intervals
+                ) -> dict:  # {'low_edge', 'high_edge', 'center', 'n', 'k', 'rate', 'ci_low', 'ci_high'}; empty bins have rate nan
+    "The fraction of `hits` in each bin of `x`, with Wilson score intervals: one row per bin."
+    x, hits, edges = np.asarray(x, float), np.asarray(hits, bool), np.asarray(edges, float)
+    if x.shape != hits.shape or x.ndim != 1: raise DarksubError(f"binned_rate: x and hits must be (N,) alike; got {x.shape}, {hits.shape}")
+    if edges.ndim != 1 or len(edges) < 2 or not (np.diff(edges) > 0).all(): raise DarksubError(f"binned_rate: edges must increase; got {edges}")
+    b = np.searchsorted(edges, x, side='right') - 1
+    b[x == edges[-1]] = len(edges) - 2
+    ok = np.isfinite(x) & (b >= 0) & (b < len(edges) - 1)
+    n = np.bincount(b[ok], minlength=len(edges) - 1)
+    k = np.bincount(b[ok], weights=hits[ok], minlength=len(edges) - 1).round().astype(int)
+    lo, hi = wilson_interval(k, n, level)
+    with np.errstate(invalid='ignore', divide='ignore'): rate = np.where(n > 0, k / np.maximum(n, 1), np.nan)
+    return {'low_edge': edges[:-1], 'high_edge': edges[1:], 'center': (edges[1:] + edges[:-1]) / 2, 'n': n, 'k': k,
+            'rate': rate, 'ci_low': lo, 'ci_high': hi}
+
+# %% ../nbs_lib/02_metrics.ipynb #1e76db2b
+def logistic_fit(t,  # (N,) predictor, e.g. log10 of a mass
+                 y,  # (N,) 0/1 outcomes
+                 ridge: float = 1e-6,  # L2 penalty on the slope, so separable data stay finite
+                 ) -> tuple[float, float]:
+    "Maximum-likelihood (a, b) of P(y = 1) = 1 / (1 + exp(-(a + b t))), by Newton's method."
+    t, y = np.asarray(t, float), np.asarray(y, float)
+    mu, sd = t.mean(), t.std() or 1.
+    X = np.stack([np.ones_like(t), (t - mu) / sd], 1)
+    w = np.zeros(2)
+    for _ in range(100):
+        p = 1 / (1 + np.exp(-np.clip(X @ w, -30, 30)))
+        H = (X * (p * (1 - p))[:, None]).T @ X + np.diag([1e-9, ridge * len(t)])
+        step = np.linalg.solve(H, X.T @ (y - p) - np.array([0, ridge * len(t) * w[1]]))
+        w = w + step
+        if np.abs(step).max() < 1e-10: break
+    return float(w[0] - w[1] * mu / sd), float(w[1] / sd)
+
+# %% ../nbs_lib/02_metrics.ipynb #1808bfc1
+def detection_threshold(x,  # (N,) positive quantity, e.g. the subhalo mass [Msun]
+                        hits,  # (N,) bool: the lens was detected
+                        levels=(0.5, 0.9),  # detection probabilities to solve for
+                        n_boot: int = 200,  # bootstrap resamples for the 95 % intervals (0: none)
+                        seed: int = 0,  # seed of the bootstrap
+                        ) -> dict:  # level -> {'x', 'ci95'}, and 'a', 'b', 'n' of the curve fitted in log10 x
+    "Where a logistic fit of detection probability against log10 x crosses each level, with a bootstrap 95 % interval; nan when outside the data."
+    x, hits = np.asarray(x, float), np.asarray(hits, float)
+    ok = np.isfinite(x) & (x > 0)
+    t, h = np.log10(x[ok]), hits[ok]
+    if len(t) < 10: raise DarksubError(f"detection_threshold: need at least 10 lenses with positive x; got {len(t)}")
+    def crossing(a, b, q):
+        if b <= 0: return np.nan
+        v = (np.log(q / (1 - q)) - a) / b
+        return 10 ** v if t.min() <= v <= t.max() else np.nan
+    a, b = logistic_fit(t, h)
+    rng = np.random.default_rng(seed)
+    boots = [logistic_fit(t[i], h[i]) for i in (rng.integers(0, len(t), len(t)) for _ in range(n_boot))]
+    out = {'a': a, 'b': b, 'n': int(len(t))}
+    for q in levels:
+        bx = np.array([crossing(*p, q) for p in boots])
+        ci = [float(v) for v in np.nanpercentile(bx, [2.5, 97.5])] if n_boot and np.isfinite(bx).mean() >= 0.95 else [np.nan, np.nan]
+        out[q] = {'x': float(crossing(a, b, q)), 'ci95': ci}
     return out

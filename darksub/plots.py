@@ -16,8 +16,8 @@ from .train import read_history
 # %% auto #0
 __all__ = ['CLASS_COLORS', 'set_style', 'class_color', 'save_figure', 'extent_arcsec', 'show_image', 'image_grid', 'class_grid',
            'class_mean_std', 'pixel_histogram', 'profile_plot', 'before_after', 'bar_chart', 'plot_truth',
-           'plot_confusion', 'plot_roc', 'plot_history', 'plot_learning_curves', 'plot_reliability', 'plot_fit_panel',
-           'plot_bench']
+           'plot_confusion', 'plot_roc', 'plot_history', 'plot_learning_curves', 'plot_rates', 'plot_reliability',
+           'plot_fit_panel', 'plot_bench']
 
 # %% ../nbs_lib/17_plots.ipynb #bccf32f8
 CLASS_COLORS = {'no': '#4C72B0', 'sphere': '#DD8452', 'vort': '#55A868'}
@@ -320,6 +320,29 @@ def plot_learning_curves(ax,  # matplotlib axes
     ax.legend(fontsize=8, loc='lower right'); ax.grid(alpha=0.3)
     return ax
 
+
+# %% ../nbs_lib/17_plots.ipynb #9021853c
+def plot_rates(ax,  # matplotlib axes
+               curves: dict,  # label -> `darksub.metrics.binned_rate` table (low_edge, high_edge, n, rate, ci_low, ci_high)
+               xlabel: str,  # x-axis label, with units
+               ylabel: str = 'detection probability',  # y-axis label
+               log_x: bool = False,  # logarithmic x axis (centres are geometric)
+               title: str | None = None):  # axes title
+    "One curve per label: each bin's rate with its interval, on a [0, 1] y axis."
+    for i, (label, r) in enumerate(curves.items()):
+        lo, hi, n = np.asarray(r['low_edge'], float), np.asarray(r['high_edge'], float), np.asarray(r['n'])
+        ok = n > 0
+        c = np.sqrt(lo * hi) if log_x else (lo + hi) / 2
+        rate = np.asarray(r['rate'], float)
+        yerr = np.clip(np.stack([rate - np.asarray(r['ci_low'], float), np.asarray(r['ci_high'], float) - rate]), 0, None)[:, ok]
+        ax.errorbar(c[ok], rate[ok], yerr=yerr, xerr=np.clip(np.stack([c - lo, hi - c]), 0, None)[:, ok], fmt='o-', ms=3.5, lw=1.2,
+                    elinewidth=0.8, capsize=2, color=f'C{i}', label=f'{label} ({int(n.sum())} lenses)')
+    if log_x: ax.set_xscale('log')
+    ax.set_ylim(-0.02, 1.02); ax.set_xlabel(xlabel); ax.set_ylabel(ylabel)
+    if title: ax.set_title(title)
+    if curves: ax.legend(fontsize=8, loc='best')
+    ax.grid(alpha=0.3)
+    return ax
 
 # %% ../nbs_lib/17_plots.ipynb #6ebbf73e
 def plot_reliability(ax, y_true: np.ndarray,  # (N,) integer labels

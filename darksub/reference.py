@@ -115,8 +115,8 @@ def lenstronomy_parameters(kind: str,  # 'no', 'sphere' or 'vort'
     out = {'exposure_time': 10 ** rng.uniform(*cfg.log10_exposure_range, n)}
     c = rng.uniform(*cfg.source_center_range, (n, 2)); out['source_x'], out['source_y'] = c[:, 0], c[:, 1]
     if kind == 'sphere':
-        b1 = cfg.sub_mass_slope + 1; lo, hi = cfg.sub_mass_range[0] ** b1, cfg.sub_mass_range[1] ** b1
-        out['sub_mass'] = (lo + (hi - lo) * rng.uniform(0, 1, (n, cfg.n_sub))) ** (1 / b1)
+        b1, (lo, hi), u = cfg.sub_mass_slope + 1, cfg.sub_mass_range, rng.uniform(0, 1, (n, cfg.n_sub))
+        out['sub_mass'] = lo * (hi / lo) ** u if b1 == 0 else (lo ** b1 + (hi ** b1 - lo ** b1) * u) ** (1 / b1)
         r, th = rng.uniform(*cfg.sub_radius_range, (n, cfg.n_sub)), rng.uniform(0, 2 * np.pi, (n, cfg.n_sub))
         out['sub_x'], out['sub_y'] = r * np.sin(th), r * np.cos(th)
     elif kind == 'vort':
@@ -128,6 +128,9 @@ def lenstronomy_parameters(kind: str,  # 'no', 'sphere' or 'vort'
         for name in SIM_PRIOR_FIELDS:
             out[name] = numpy_prior_draw(priors[name], rng, n) if name in priors else np.full(n, float(getattr(cfg, name)))
         out['theta_E'] = einstein_radius(out['halo_mass'], cfg.z_lens, cfg.z_source, cfg.distance_convention, cfg.H0, cfg.Om0)
+    if kind == 'sphere' and cfg.sub_radius_unit == 'theta_E':  # radii in Einstein radii of each lens
+        thE = out['theta_E'][:, None] if 'theta_E' in out else einstein_radius(cfg.halo_mass, cfg.z_lens, cfg.z_source, cfg.distance_convention, cfg.H0, cfg.Om0)
+        out['sub_x'], out['sub_y'] = out['sub_x'] * thE, out['sub_y'] * thE
     return out
 
 # %% ../nbs_lib/15_reference.ipynb #7119a176

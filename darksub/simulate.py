@@ -17,8 +17,9 @@ from .physics import (convolve_psf, einstein_radius, gaussian_psf_kernel, line_d
 
 # %% auto #0
 __all__ = ['PRIORS', 'CLASSES', 'SIM_PRIOR_FIELDS', 'PRESETS', 'PIXEL_SCALE', 'PSF_FWHM', 'Uniform', 'LogUniform', 'Normal',
-           'as_prior', 'SimConfig', 'get_preset', 'resolve_config', 'draw_parameters', 'resolve_backend', 'sim_backend',
-           'simulate_lenses', 'noiseless_lenses', 'observe', 'SimulatedLensStream']
+           'as_prior', 'SimConfig', 'get_preset', 'resolve_config', 'single_subhalo_config', 'draw_parameters',
+           'lens_summary', 'resolve_backend', 'sim_backend', 'simulate_lenses', 'noiseless_lenses', 'observe',
+           'SimulatedLensStream']
 
 # %% ../nbs_lib/05_simulate.ipynb #f23fa825
 def _real(v, what: str) -> float:
@@ -152,8 +153,9 @@ class SimConfig:
     # sphere: CDM subhalos as point masses
     n_sub: int = 25
     sub_mass_range: tuple = (1e6, 1e10)  # [Msun]
-    sub_mass_slope: float = -0.9  # beta in dN/dm ~ m^beta (inverse-CDF draw of m^(beta + 1))
-    sub_radius_range: tuple = (0.25, 2.0)  # radius ~ U(low, high) [arcsec]; angle ~ U(0, 2 pi); x = r sin, y = r cos
+    sub_mass_slope: float = -0.9  # beta in dN/dm ~ m^beta (inverse-CDF draw of m^(beta + 1); -1: log-uniform)
+    sub_radius_range: tuple = (0.25, 2.0)  # radius ~ U(low, high) [sub_radius_unit]; angle ~ U(0, 2 pi); x = r sin, y = r cos
+    sub_radius_unit: str = 'arcsec'  # unit of sub_radius_range: 'arcsec', or 'theta_E' (each image's Einstein radius)
     # vort: axion vortex as a line of equal point masses through the centre
     vortex_mass: float = 3e10  # total [Msun]
     vortex_n_points: int = 100
@@ -181,10 +183,11 @@ class SimConfig:
                 raise DarksubError(f"SimConfig.{name} = {v!r}: expected a range (low, high) with low <= high")
         if self.n_pix < 3 or self.pixel_scale <= 0 or self.psf_fwhm <= 0:
             raise DarksubError(f"SimConfig: n_pix >= 3, pixel_scale > 0 and psf_fwhm > 0 are required; got {self.n_pix}, {self.pixel_scale}, {self.psf_fwhm}")
-        if self.sub_mass_range[0] <= 0 or self.sub_mass_slope == -1:
-            raise DarksubError(f"SimConfig: sub_mass_range must be positive and sub_mass_slope != -1; got {self.sub_mass_range}, {self.sub_mass_slope}")
+        if self.sub_mass_range[0] <= 0:
+            raise DarksubError(f"SimConfig: sub_mass_range must be positive; got {self.sub_mass_range}")
         for name, allowed in (('poisson_noise', ('gaussian', 'none')), ('normalize', ('minmax', 'none')),
-                              ('distance_convention', ('luminosity', 'angular')), ('sersic_b_n', ('lenstronomy', 'exact'))):
+                              ('distance_convention', ('luminosity', 'angular')), ('sersic_b_n', ('lenstronomy', 'exact')),
+                              ('sub_radius_unit', ('arcsec', 'theta_E'))):
             if getattr(self, name) not in allowed:
                 raise DarksubError(f"SimConfig.{name} = {getattr(self, name)!r}: expected one of {', '.join(allowed)}")
 
@@ -230,6 +233,17 @@ def resolve_config(config  # None ('model_i'), a preset name, a dict of SimConfi
     if dataclasses.is_dataclass(config) and not isinstance(config, type): return None, config
     raise DarksubError(f"config={config!r}: expected None, a preset name, a dict of SimConfig fields or a SimConfig")
 
+# %% ../nbs_lib/05_simulate.ipynb #9f1bc8a6
+def single_subhalo_config(config,  # preset name, SimConfig or dict of fields: the host, source and noise it keeps
+                          mass_range: tuple = (1e8, 1e11),  # subhalo mass range [Msun], drawn log-uniform
+                          radius_range: tuple = (0.8, 1.2),  # distance of the subhalo from the centre [Einstein radii]
+                          ) -> SimConfig:
+    "`config` with one subhalo per `sphere` lens, of log-uniform mass, near the Einstein ring: the set that measures a mass threshold."
+    return dataclasses.replace(resolve_config(config)[1], n_sub=1, sub_mass_range=tuple(mass_range), sub_mass_slope=-1.,
+                               sub_radius_range=tuple(radius_range), sub_radius_unit='theta_E')
+
+PRESETS.update({f'{k}_single_subhalo': single_subhalo_config(k) for k in ('model_i', 'model_i_varied')})
+
 # %% ../nbs_lib/05_simulate.ipynb #a20da74e
 def draw_parameters(kind: str,  # 'no', 'sphere' or 'vort'
                     n: int,  # number of images
@@ -249,9 +263,7 @@ def draw_parameters(kind: str,  # 'no', 'sphere' or 'vort'
     src = lo + (hi - lo) * U(2, 2)
     out['source_x'], out['source_y'] = src[:, 0], src[:, 1]
     if kind == 'sphere':
-        b1 = cfg.sub_mass_slope + 1
-        mlo, mhi = (m ** b1 for m in cfg.sub_mass_range)
-        out['sub_mass'] = (mlo + (mhi - mlo) * U(3, cfg.n_sub)) ** (1 / b1)
+        out['sub_mass'] = _subhalo_masses(U(3, cfg.n_sub), cfg)
         lo, hi = cfg.sub_radius_range
         r, th = lo + (hi - lo) * U(4, cfg.n_sub), 2 * math.pi * U(5, cfg.n_sub)
         out['sub_x'], out['sub_y'] = r * torch.sin(th), r * torch.cos(th)
@@ -266,6 +278,44 @@ def draw_parameters(kind: str,  # 'no', 'sphere' or 'vort'
         for j, name in enumerate(SIM_PRIOR_FIELDS):
             out[name] = priors[name].sample(u[:, j]) if name in priors else torch.full((n,), float(getattr(cfg, name)), dtype=torch.float64)
         out['theta_E'] = einstein_radius(out['halo_mass'], cfg.z_lens, cfg.z_source, cfg.distance_convention, cfg.H0, cfg.Om0)
+    if kind == 'sphere' and cfg.sub_radius_unit == 'theta_E':  # radii in units of each image's Einstein radius
+        thE = out['theta_E'][:, None] if 'theta_E' in out else einstein_radius(cfg.halo_mass, cfg.z_lens, cfg.z_source, cfg.distance_convention, cfg.H0, cfg.Om0)
+        out['sub_x'], out['sub_y'] = out['sub_x'] * thE, out['sub_y'] * thE
+    return out
+
+def _subhalo_masses(u: torch.Tensor, cfg: SimConfig) -> torch.Tensor:
+    "Subhalo masses [Msun] at the uniform numbers `u` (inverse CDF of dN/dm ~ m^beta on sub_mass_range; beta = -1 is log-uniform)."
+    lo, hi = cfg.sub_mass_range
+    b1 = cfg.sub_mass_slope + 1
+    if b1 == 0: return lo * (hi / lo) ** u
+    mlo, mhi = lo ** b1, hi ** b1
+    return (mlo + (mhi - mlo) * u) ** (1 / b1)
+
+# %% ../nbs_lib/05_simulate.ipynb #95acaedd
+def lens_summary(truth: dict,  # one class's truth arrays (`draw_parameters`, `simulate_lenses` or `load_truth`), leading dim N
+                 kind: str,  # 'no', 'sphere' or 'vort'
+                 config=None,  # the preset, SimConfig or dict of fields the truth was drawn with (the host values it fixes)
+                 ring_band: float = 0.3,  # half-width of the band around the Einstein ring [arcsec]
+                 ) -> dict[str, np.ndarray]:  # name -> (N,) float64
+    "Per-lens host (mass [Msun], theta_E [arcsec], |e|, |gamma|) and substructure quantities [Msun, arcsec, eV] of one class's truth."
+    cfg = resolve_config(config)[1]
+    if kind not in CLASSES: raise DarksubError(f"unknown lens class {kind!r}: expected one of {', '.join(CLASSES)}")
+    t = {k: np.asarray(v.cpu() if torch.is_tensor(v) else v, np.float64) for k, v in truth.items()}
+    n = len(t['exposure_time'])
+    host = lambda k: t[k] if k in t else np.full(n, float(getattr(cfg, k)))
+    theta_E = t['theta_E'] if 'theta_E' in t else np.asarray(einstein_radius(host('halo_mass'), cfg.z_lens, cfg.z_source,
+                                                                                cfg.distance_convention, cfg.H0, cfg.Om0), np.float64)
+    out = {'halo_mass': host('halo_mass'), 'theta_E': theta_E, 'host_ellipticity': np.hypot(host('lens_e1'), host('lens_e2')),
+           'shear': np.hypot(host('shear_gamma1'), host('shear_gamma2'))}
+    if kind == 'sphere':
+        r = np.hypot(t['sub_x'] - host('lens_center_x')[:, None], t['sub_y'] - host('lens_center_y')[:, None])
+        dist, m = np.abs(r - theta_E[:, None]), t['sub_mass']
+        j = m.argmax(1)
+        out.update(heaviest_sub_mass=m[np.arange(n), j], heaviest_sub_ring_distance=dist[np.arange(n), j],
+                   sub_mass_near_ring=np.where(dist < ring_band, m, 0.).sum(1), total_sub_mass=m.sum(1))
+    elif kind == 'vort':
+        out.update(vortex_half_length=t['vortex_half_length'], axion_mass=t['axion_mass'],
+                   vortex_mass=t['vortex_mass'] if 'vortex_mass' in t else np.full(n, float(cfg.vortex_mass)))
     return out
 
 # %% ../nbs_lib/05_simulate.ipynb #5297cbd8
