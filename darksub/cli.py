@@ -257,22 +257,23 @@ def sensitivity_cli(argv: list[str] | None = None,  # the arguments after `darks
     ap.add_argument('checkpoint', nargs='?', default=DEFAULT_CHECKPOINT,
                     help=f"checkpoint file/folder or a shipped model's name (default: {DEFAULT_CHECKPOINT})")
     ap.add_argument('--preset', default='model_i', help=f"simulation preset of the test lenses: {', '.join(PRESETS)} (default: model_i)")
-    ap.add_argument('--n', type=bounded(int, 10), default=3000, help='test lenses per class, and single-subhalo sphere lenses (default: 3000)')
+    ap.add_argument('--n', type=bounded(int, 10), default=3000, help='test lenses per class, also of the sensitivity twin (default: 3000)')
     ap.add_argument('--out', required=True, help='output folder: test sets in OUT/data/, tables, figures, sensitivity.json')
     ap.add_argument('--seed', type=bounded(int, 0), default=404, help='seed of the test simulations and bootstraps (default: 404)')
     ap.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]' (default: auto)")
     ap.add_argument('--bins', type=bounded(int, 1, 100), default=8, help='bins per question (default: 8)')
     ap.add_argument('--n-boot', type=bounded(int, 0), default=200, help='bootstrap resamples of the intervals; 0 = none (default: 200)')
-    ap.add_argument('--no-single-subhalo', action='store_true', help="skip the preset's single-subhalo twin (no mass threshold)")
+    ap.add_argument('--no-twin', action='store_true', help="skip the preset's sensitivity twin (one subhalo near the ring, vortices of every mass)")
     ap.add_argument('--fpr', type=bounded(float, 0.001, 0.5), default=0.05,
                     help="false-positive rate of 'detected', fixed on the preset's no lenses (default: 0.05)")
     a = ap.parse_args(argv)
-    s = run_sensitivity(a.checkpoint, a.out, a.preset, a.n, a.seed, a.device, a.bins, a.n_boot, not a.no_single_subhalo, a.fpr, log=print)
+    s = run_sensitivity(a.checkpoint, a.out, a.preset, a.n, a.seed, a.device, a.bins, a.n_boot, not a.no_twin, a.fpr, log=print)
     for name, m in s['metrics'].items():
         if m['auc_ovr_macro'] is not None and np.isfinite(m['auc_ovr_macro']): print(f"{name}: macro AUC {m['auc_ovr_macro']:.3f}, accuracy {m['accuracy']:.3f}")
     for r in s['thresholds']:
         ci = f" [{r['ci_low']:.3g}, {r['ci_high']:.3g}]" if np.isfinite([r['ci_low'], r['ci_high']]).all() else ''
-        value = f"{r['value']:.3g}{ci}" if np.isfinite(r['value']) else 'not reached in the data'
+        value = f"{r['value']:.3g}{ci}" if np.isfinite(r['value']) else {
+            'below': f"below the smallest value in the data ({r['x_min']:.3g})", 'above': f"above the largest value in the data ({r['x_max']:.3g})"}.get(r['beyond'], 'never (the rate does not rise)')
         what = 'flagged' if r['event'] == 'flagged' else f"detected at {s['fpr']:.0%} false positives"
         print(f"{r['test_set']}: {r['class']} {r['quantity']} {what} {r['level']:.0%} of the time: {value}")
     print(f"wrote {a.out} in {s['seconds']['total']:.0f} s")

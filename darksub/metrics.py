@@ -266,8 +266,8 @@ def detection_threshold(x,  # (N,) positive quantity, e.g. the subhalo mass [Msu
                         levels=(0.5, 0.9),  # detection probabilities to solve for
                         n_boot: int = 200,  # bootstrap resamples for the 95 % intervals (0: none)
                         seed: int = 0,  # seed of the bootstrap
-                        ) -> dict:  # level -> {'x', 'ci95'}, and 'a', 'b', 'n' of the curve fitted in log10 x
-    "Where a logistic fit of detection probability against log10 x crosses each level, with a bootstrap 95 % interval; nan when outside the data."
+                        ) -> dict:  # level -> {'x', 'ci95', 'beyond'}, and 'a', 'b', 'n' of the curve fitted in log10 x
+    "Where a logistic fit of detection probability against log10 x crosses each level, with a bootstrap 95 % interval; nan when outside the data ('beyond' says which side)."
     x, hits = np.asarray(x, float), np.asarray(hits, float)
     ok = np.isfinite(x) & (x > 0)
     t, h = np.log10(x[ok]), hits[ok]
@@ -283,5 +283,8 @@ def detection_threshold(x,  # (N,) positive quantity, e.g. the subhalo mass [Msu
     for q in levels:
         bx = np.array([crossing(*p, q) for p in boots])
         ci = [float(v) for v in np.nanpercentile(bx, [2.5, 97.5])] if n_boot and np.isfinite(bx).mean() >= 0.95 else [np.nan, np.nan]
-        out[q] = {'x': float(crossing(a, b, q)), 'ci95': ci}
+        v = (np.log(q / (1 - q)) - a) / b if b > 0 else np.nan
+        beyond = None if t.min() <= v <= t.max() else 'below' if v < t.min() else 'above' if v > t.max() else 'flat'
+        out[q] = {'x': float(crossing(a, b, q)), 'ci95': ci, 'beyond': beyond}
+    out['range'] = [float(10 ** t.min()), float(10 ** t.max())]
     return out

@@ -71,7 +71,7 @@ def lenstronomy_lenses(kind: str,  # 'no', 'sphere' or 'vort'
                 kw += [dict(theta_E=float(t), center_x=float(x), center_y=float(y)) for t, x, y in zip(ez(tr['sub_mass'][i]), tr['sub_x'][i], tr['sub_y'][i])]
             elif kind == 'vort':
                 pos = np.linspace(-tr['vortex_half_length'][i], tr['vortex_half_length'][i], K)
-                th = ez(cfg.vortex_mass / K); a = tr['vortex_angle'][i]
+                th = ez((float(tr['vortex_mass'][i]) if 'vortex_mass' in tr else cfg.vortex_mass) / K); a = tr['vortex_angle'][i]
                 kw += [dict(theta_E=th, center_x=p * np.cos(a), center_y=p * np.sin(a)) for p in pos]
             src = [dict(amp=val('source_amp', i), R_sersic=val('source_R_sersic', i), n_sersic=val('source_n_sersic', i),
                         e1=val('source_e1', i), e2=val('source_e2', i), center_x=float(tr['source_x'][i]), center_y=float(tr['source_y'][i]))]
@@ -123,6 +123,7 @@ def lenstronomy_parameters(kind: str,  # 'no', 'sphere' or 'vort'
         out['axion_mass'] = 10 ** rng.uniform(*cfg.log10_axion_mass_range, n)
         out['vortex_half_length'] = cfg.vortex_length_coeff * np.power(2 * out['axion_mass'], -1)
         out['vortex_angle'] = 2 * np.pi * rng.random(n)
+        if not isinstance(cfg.vortex_mass, (int, float)): out['vortex_mass'] = numpy_prior_draw(cfg.vortex_mass, rng, n)  # a prior
     priors = cfg.priors()
     if priors:  # host, shear and source per image (after the draws above, so those stay the Model I ones)
         for name in SIM_PRIOR_FIELDS:

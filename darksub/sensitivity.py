@@ -10,7 +10,7 @@ import numpy as np
 import matplotlib.pyplot as plt
 from .core import DarksubError, atomic_path, jsonable, resolve_device, write_json
 from .metrics import binned_rate, detection_threshold, wilson_interval
-from .simulate import CLASSES, PRESETS, get_preset, lens_summary, single_subhalo_config
+from .simulate import CLASSES, PRESETS, get_preset, lens_summary, sensitivity_config
 from .datasets import load_truth, write_dataset
 from .evaluate import evaluate_checkpoint
 from .plots import plot_rates, save_figure, set_style
@@ -109,7 +109,7 @@ def sensitivity_table(outcomes: dict,  # `lens_outcomes` of one test set (with '
     return rows
 
 # %% ../nbs_lib/17a_sensitivity.ipynb #d77b572f
-THRESHOLD_QUANTITIES = (('sphere', 'heaviest_sub_mass'), ('sphere', 'sub_mass_near_ring'), ('vort', 'vortex_half_length'))
+THRESHOLD_QUANTITIES = (('sphere', 'heaviest_sub_mass'), ('sphere', 'sub_mass_near_ring'), ('vort', 'vortex_half_length'), ('vort', 'vortex_mass'))
 
 def sensitivity_thresholds(outcomes: dict,  # `lens_outcomes` of one test set
                            test_set: str = 'test',  # its name in the rows
@@ -118,7 +118,7 @@ def sensitivity_thresholds(outcomes: dict,  # `lens_outcomes` of one test set
                            seed: int = 0,  # seed of the bootstrap
                            quantities=THRESHOLD_QUANTITIES,  # (class, quantity) pairs
                            events=('flagged', 'detected'),  # the outcomes that count as a detection (those present)
-                           ) -> list[dict]:  # rows: test_set, class, quantity, event, level, value, ci_low, ci_high, n, slope
+                           ) -> list[dict]:  # rows: test_set, class, quantity, event, level, value, ci_low, ci_high, beyond, x_min, x_max, n, slope
     "Where the probability of each detection outcome crosses each level against each (class, quantity), with 95 % intervals (nan: not reached in the data)."
     rows = []
     for cls, key in quantities:
@@ -129,7 +129,8 @@ def sensitivity_thresholds(outcomes: dict,  # `lens_outcomes` of one test set
         for e in (e for e in events if e in outcomes[cls]):
             t = detection_threshold(x, outcomes[cls][e], levels, n_boot, seed)
             rows += [{'test_set': test_set, 'class': cls, 'quantity': key, 'event': e, 'level': q, 'value': t[q]['x'],
-                      'ci_low': t[q]['ci95'][0], 'ci_high': t[q]['ci95'][1], 'n': t['n'], 'slope': t['b']} for q in levels]
+                      'ci_low': t[q]['ci95'][0], 'ci_high': t[q]['ci95'][1], 'beyond': t[q]['beyond'] or '',
+                      'x_min': t['range'][0], 'x_max': t['range'][1], 'n': t['n'], 'slope': t['b']} for q in levels]
     return rows
 
 # %% ../nbs_lib/17a_sensitivity.ipynb #c937674b
@@ -172,24 +173,24 @@ def plot_sensitivity(rows: list[dict],  # `sensitivity_table` rows (any test set
 def run_sensitivity(checkpoint,  # checkpoint file, run folder or shipped model name
                     out_dir,  # where the test sets (data/), tables, figures and sensitivity.json go
                     preset: str = 'model_i',  # simulation preset of the test lenses (darksub.simulate.PRESETS)
-                    n: int = 3000,  # test lenses per class (and single-subhalo sphere lenses)
+                    n: int = 3000,  # test lenses per class (also of the sensitivity twin)
                     seed: int = 404,  # seed of the test simulations and the bootstraps
                     device='auto',  # 'auto', 'cpu' or 'cuda[:N]'
                     n_bins: int = 8,  # bins per question
                     n_boot: int = 200,  # bootstrap resamples of the AUC and threshold intervals
-                    single_subhalo: bool = True,  # also score the preset's single-subhalo twin (the mass threshold)
+                    twin: bool = True,  # also score the preset's sensitivity twin (`sphere` and `vort`: the mass thresholds)
                     fpr: float = 0.05,  # false-positive rate of 'detected', fixed on the preset's `no` lenses
                     batch_size: int = 128,  # images per forward pass
                     log=print,  # progress messages (None: silent)
                     ) -> dict:
-    "Simulate test lenses of `preset` (and its single-subhalo twin), score them with `checkpoint`, write the tables and figures; the summary."
+    "Simulate test lenses of `preset` (and its sensitivity twin), score them with `checkpoint`, write the tables and figures; the summary."
     say, t0 = log or (lambda *a: None), time.perf_counter()
     out, dev = Path(out_dir), str(resolve_device(device))
     get_preset(preset)  # a user error for an unknown name, before anything is simulated
     sets = {preset: (preset, list(CLASSES))}
-    if single_subhalo:
-        twin = f'{preset}_single_subhalo'
-        sets[twin] = (twin if twin in PRESETS else single_subhalo_config(preset), ['sphere'])
+    if twin:
+        name = f'{preset}_sensitivity'
+        sets[name] = (name if name in PRESETS else sensitivity_config(preset), ['sphere', 'vort'])
     outcomes, metrics, seconds = {}, {}, {}
     for name, (config, classes) in sets.items():
         t = time.perf_counter()

@@ -17,7 +17,7 @@ from .physics import (convolve_psf, einstein_radius, gaussian_psf_kernel, line_d
 
 # %% auto #0
 __all__ = ['PRIORS', 'CLASSES', 'SIM_PRIOR_FIELDS', 'PRESETS', 'PIXEL_SCALE', 'PSF_FWHM', 'Uniform', 'LogUniform', 'Normal',
-           'as_prior', 'SimConfig', 'get_preset', 'resolve_config', 'single_subhalo_config', 'draw_parameters',
+           'as_prior', 'SimConfig', 'get_preset', 'resolve_config', 'sensitivity_config', 'draw_parameters',
            'lens_summary', 'resolve_backend', 'sim_backend', 'simulate_lenses', 'noiseless_lenses', 'observe',
            'SimulatedLensStream']
 
@@ -157,7 +157,7 @@ class SimConfig:
     sub_radius_range: tuple = (0.25, 2.0)  # radius ~ U(low, high) [sub_radius_unit]; angle ~ U(0, 2 pi); x = r sin, y = r cos
     sub_radius_unit: str = 'arcsec'  # unit of sub_radius_range: 'arcsec', or 'theta_E' (each image's Einstein radius)
     # vort: axion vortex as a line of equal point masses through the centre
-    vortex_mass: float = 3e10  # total [Msun]
+    vortex_mass: float = 3e10  # total [Msun]; a number, or a prior drawn per `vort` image (recorded in the truth)
     vortex_n_points: int = 100
     log10_axion_mass_range: tuple = (-24.0, -22.0)  # log10 m_axion [eV] ~ U(low, high)
     vortex_length_coeff: float = 0.06e-22  # half-length L = coeff / (2 m_axion) [arcsec * eV]
@@ -166,14 +166,14 @@ class SimConfig:
         for f in fields(self):  # JSON round trips turn tuples into lists
             v = getattr(self, f.name)
             if isinstance(v, list): object.__setattr__(self, f.name, tuple(v))
-            if isinstance(v, dict) and f.name in SIM_PRIOR_FIELDS: object.__setattr__(self, f.name, as_prior(v))
+            if isinstance(v, dict) and f.name in SIM_PRIOR_FIELDS + ('vortex_mass',): object.__setattr__(self, f.name, as_prior(v))
         for f in fields(self):
             v = getattr(self, f.name)
-            if isinstance(v, (dict,) + tuple(PRIORS.values())) and f.name not in SIM_PRIOR_FIELDS:
-                raise DarksubError(f"SimConfig.{f.name} = {v!r}: only {', '.join(SIM_PRIOR_FIELDS)} can be drawn per image")
-            if f.name in SIM_PRIOR_FIELDS and not isinstance(v, tuple(PRIORS.values())) and (isinstance(v, bool) or not isinstance(v, numbers.Real)):
+            if isinstance(v, (dict,) + tuple(PRIORS.values())) and f.name not in SIM_PRIOR_FIELDS + ('vortex_mass',):
+                raise DarksubError(f"SimConfig.{f.name} = {v!r}: only {', '.join(SIM_PRIOR_FIELDS + ('vortex_mass',))} can be drawn per image")
+            if f.name in SIM_PRIOR_FIELDS + ('vortex_mass',) and not isinstance(v, tuple(PRIORS.values())) and (isinstance(v, bool) or not isinstance(v, numbers.Real)):
                 raise DarksubError(f"SimConfig.{f.name} = {v!r}: expected a number or a prior (Uniform, LogUniform, Normal)")
-        for name in ('halo_mass', 'source_R_sersic', 'source_n_sersic'):
+        for name in ('halo_mass', 'source_R_sersic', 'source_n_sersic', 'vortex_mass'):
             v = getattr(self, name)
             if isinstance(v, tuple(PRIORS.values())) and not v.low > 0:
                 raise DarksubError(f"SimConfig.{name} = {v!r}: a prior of this field must be bounded below by a positive number")
@@ -234,15 +234,16 @@ def resolve_config(config  # None ('model_i'), a preset name, a dict of SimConfi
     raise DarksubError(f"config={config!r}: expected None, a preset name, a dict of SimConfig fields or a SimConfig")
 
 # %% ../nbs_lib/05_simulate.ipynb #9f1bc8a6
-def single_subhalo_config(config,  # preset name, SimConfig or dict of fields: the host, source and noise it keeps
-                          mass_range: tuple = (1e8, 1e11),  # subhalo mass range [Msun], drawn log-uniform
-                          radius_range: tuple = (0.8, 1.2),  # distance of the subhalo from the centre [Einstein radii]
-                          ) -> SimConfig:
-    "`config` with one subhalo per `sphere` lens, of log-uniform mass, near the Einstein ring: the set that measures a mass threshold."
+def sensitivity_config(config,  # preset name, SimConfig or dict of fields: the host, source and noise it keeps
+                       mass_range: tuple = (1e8, 1e11),  # subhalo mass range [Msun], drawn log-uniform
+                       radius_range: tuple = (0.8, 1.2),  # distance of the subhalo from the centre [Einstein radii]
+                       vortex_mass_range: tuple = (1e9, 1e11),  # total vortex mass range [Msun], drawn log-uniform
+                       ) -> SimConfig:
+    "`config` with one subhalo of log-uniform mass near the Einstein ring per `sphere` lens and a vortex of log-uniform mass per `vort` lens: the set that measures detection thresholds."
     return dataclasses.replace(resolve_config(config)[1], n_sub=1, sub_mass_range=tuple(mass_range), sub_mass_slope=-1.,
-                               sub_radius_range=tuple(radius_range), sub_radius_unit='theta_E')
+                               sub_radius_range=tuple(radius_range), sub_radius_unit='theta_E', vortex_mass=LogUniform(*vortex_mass_range))
 
-PRESETS.update({f'{k}_single_subhalo': single_subhalo_config(k) for k in ('model_i', 'model_i_varied')})
+PRESETS.update({f'{k}_sensitivity': sensitivity_config(k) for k in ('model_i', 'model_i_varied')})
 
 # %% ../nbs_lib/05_simulate.ipynb #a20da74e
 def draw_parameters(kind: str,  # 'no', 'sphere' or 'vort'
@@ -272,6 +273,7 @@ def draw_parameters(kind: str,  # 'no', 'sphere' or 'vort'
         out['axion_mass'] = 10 ** (lo + (hi - lo) * U(6)[:, 0])
         out['vortex_half_length'] = cfg.vortex_length_coeff / (2 * out['axion_mass'])
         out['vortex_angle'] = 2 * math.pi * U(7)[:, 0]
+        if isinstance(cfg.vortex_mass, tuple(PRIORS.values())): out['vortex_mass'] = cfg.vortex_mass.sample(U(9)[:, 0])  # per image
     priors = cfg.priors()
     if priors:  # host, shear and source drawn per image: stream 8, counter = index in SIM_PRIOR_FIELDS
         u = U(8, len(SIM_PRIOR_FIELDS))
@@ -415,15 +417,20 @@ def _point_masses(kind: str, truth: dict, cfg: SimConfig):
         pos = torch.linspace(-1, 1, K, dtype=torch.float64)[None] * truth['vortex_half_length'][:, None]
         ang = truth['vortex_angle'][:, None]
         cx, cy = pos * torch.cos(ang), pos * torch.sin(ang)
-        return torch.full_like(cx, ez(cfg.vortex_mass / K) ** 2), cx, cy
+        return ez(_vortex_masses(truth, cfg, cx) / K)[:, None] ** 2 * torch.ones_like(cx), cx, cy
     return None, None, None
 
 def _vortex_line(kind: str, truth: dict, cfg: SimConfig):
     "(B, 4) float64 [squared Einstein radius of each mass [arcsec^2], half-length [arcsec], cos, sin of the angle] of a vortex of two or more masses, or None."
     if kind != 'vort' or cfg.vortex_n_points < 2: return None
-    ez = einstein_radius(cfg.vortex_mass / cfg.vortex_n_points, cfg.z_lens, cfg.z_source, cfg.distance_convention, cfg.H0, cfg.Om0)
     L, ang = truth['vortex_half_length'], truth['vortex_angle']
-    return torch.stack([torch.full_like(L, ez ** 2), L, torch.cos(ang), torch.sin(ang)], 1)
+    ez = einstein_radius(_vortex_masses(truth, cfg, L) / cfg.vortex_n_points, cfg.z_lens, cfg.z_source, cfg.distance_convention, cfg.H0, cfg.Om0)
+    return torch.stack([ez ** 2, L, torch.cos(ang), torch.sin(ang)], 1)
+
+def _vortex_masses(truth: dict, cfg: SimConfig, like: torch.Tensor) -> torch.Tensor:
+    "(B,) float64 total vortex mass per image [Msun]: drawn (in the truth) or the configured number."
+    if 'vortex_mass' in truth: return truth['vortex_mass'].to(like.dtype)
+    return torch.full((like.shape[0],), float(cfg.vortex_mass), dtype=like.dtype, device=like.device)
 
 def _chunk_size(device: torch.device, backend: str) -> int:
     "Images per chunk: small on CPU in eager mode (cache-sized temporaries), larger when compiled or on GPU."
