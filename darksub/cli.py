@@ -264,10 +264,11 @@ def sensitivity_cli(argv: list[str] | None = None,  # the arguments after `darks
     ap.add_argument('--bins', type=bounded(int, 1, 100), default=8, help='bins per question (default: 8)')
     ap.add_argument('--n-boot', type=bounded(int, 0), default=200, help='bootstrap resamples of the intervals; 0 = none (default: 200)')
     ap.add_argument('--no-twin', action='store_true', help="skip the preset's sensitivity twin (one subhalo near the ring, vortices of every mass)")
+    ap.add_argument('--overwrite', action='store_true', help='replace test sets in OUT/data made with other parameters (the same ones are reused)')
     ap.add_argument('--fpr', type=bounded(float, 0.001, 0.5), default=0.05,
                     help="false-positive rate of 'detected', fixed on the preset's no lenses (default: 0.05)")
     a = ap.parse_args(argv)
-    s = run_sensitivity(a.checkpoint, a.out, a.preset, a.n, a.seed, a.device, a.bins, a.n_boot, not a.no_twin, a.fpr, log=print)
+    s = run_sensitivity(a.checkpoint, a.out, a.preset, a.n, a.seed, a.device, a.bins, a.n_boot, not a.no_twin, a.fpr, overwrite=a.overwrite, log=print)
     for name, m in s['metrics'].items():
         if m['auc_ovr_macro'] is not None and np.isfinite(m['auc_ovr_macro']): print(f"{name}: macro AUC {m['auc_ovr_macro']:.3f}, accuracy {m['accuracy']:.3f}")
     for r in s['thresholds']:

@@ -181,6 +181,7 @@ def run_sensitivity(checkpoint,  # checkpoint file, run folder or shipped model 
                     twin: bool = True,  # also score the preset's sensitivity twin (`sphere` and `vort`: the mass thresholds)
                     fpr: float = 0.05,  # false-positive rate of 'detected', fixed on the preset's `no` lenses
                     batch_size: int = 128,  # images per forward pass
+                    overwrite: bool = False,  # replace test sets in OUT_DIR/data made with other parameters (same ones are reused)
                     log=print,  # progress messages (None: silent)
                     ) -> dict:
     "Simulate test lenses of `preset` (and its sensitivity twin), score them with `checkpoint`, write the tables and figures; the summary."
@@ -195,7 +196,7 @@ def run_sensitivity(checkpoint,  # checkpoint file, run folder or shipped model 
     for name, (config, classes) in sets.items():
         t = time.perf_counter()
         data = out/'data'/name
-        write_dataset(data, {'test': n}, seed=seed, config=config, device=dev, classes=classes, reuse=True, progress=False)
+        write_dataset(data, {'test': n}, seed=seed, config=config, device=dev, classes=classes, reuse=True, overwrite=overwrite, progress=False)
         ts = time.perf_counter()
         m, probs, labels = evaluate_checkpoint(checkpoint, data, 'test', device=dev, batch_size=batch_size,
                                                n_boot=n_boot if len(classes) > 1 else 0, seed=seed)
