@@ -96,14 +96,17 @@ def sensitivity_table(outcomes: dict,  # `lens_outcomes` of one test set (with '
         o = outcomes[cls]; x = np.asarray(o[key], float)
         events = [e for e in SENSITIVITY_EVENTS if e in o]
         edges = rate_bin_edges(x, n_bins, log)
-        groups = [(np.array([0.]), np.array([0.]), [x == 0])] if log and (x == 0).any() else []  # none of the quantity: a bin of its own
-        b = np.searchsorted(edges, x, side='right') - 1; b[x == edges[-1]] = len(edges) - 2
-        groups.append((edges[:-1], edges[1:], [np.isfinite(x) & (b == i) & ((x > 0) if log else True) for i in range(len(edges) - 1)]))
-        for lows, highs, masks in groups:
-            for lo, hi, m in zip(lows, highs, masks):
-                row = {'test_set': test_set, 'question': q, 'class': cls, 'quantity': key, 'bin_low': float(lo), 'bin_high': float(hi), 'n': int(m.sum())}
+        groups = []
+        if log and (x == 0).any():  # lenses with none of the quantity (outside log bins): a bin [0, 0] of their own
+            z = x == 0
+            groups.append(([0.], [0.], [int(z.sum())], {e: [int(np.asarray(o[e], bool)[z].sum())] for e in events}))
+        br = {e: binned_rate(x, o[e], edges, level) for e in events}
+        groups.append((edges[:-1], edges[1:], br[events[0]]['n'], {e: br[e]['k'] for e in events}))
+        for lows, highs, ns, ks in groups:
+            for i, (lo, hi, n) in enumerate(zip(lows, highs, ns)):
+                row = {'test_set': test_set, 'question': q, 'class': cls, 'quantity': key, 'bin_low': float(lo), 'bin_high': float(hi), 'n': int(n)}
                 for e in events:
-                    k = int(np.asarray(o[e], bool)[m].sum()); l, h = wilson_interval(k, row['n'], level)
+                    k = int(ks[e][i]); l, h = wilson_interval(k, row['n'], level)
                     row.update({f'n_{e}': k, f'p_{e}': k / row['n'] if row['n'] else np.nan, f'p_{e}_low': float(l), f'p_{e}_high': float(h)})
                 rows.append(row)
     return rows
