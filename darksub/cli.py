@@ -13,7 +13,7 @@ from .core import DarksubError, atomic_path, jsonable, keep_freed_memory, resolv
 from .simulate import PIXEL_SCALE, PRESETS, PSF_FWHM, SimulatedLensStream
 from .io import DEEPLENSE_TEST_I_ID, download_deeplense, find_npy, load_npy
 from .distributed import close_distributed, init_distributed
-from .datasets import LensDataset, validate_dataset, write_dataset
+from .datasets import LensDataset, describe_class_mapping, validate_dataset, write_dataset
 from .models import list_models
 from .checkpoint import DEFAULT_CHECKPOINT
 from .train import TrainConfig, fit
@@ -121,7 +121,7 @@ def validate_cli(argv: list[str] | None = None,  # the arguments after `darksub 
                  ) -> int:
     "`darksub validate DIR [--splits ...] [--headers-only] [--lenient] [--allow-pickle]`: check a dataset folder; status 2 on bad data."
     ap = argparse.ArgumentParser(prog='darksub validate', description=validate_dataset.__doc__)
-    ap.add_argument('root', help='dataset folder: ROOT/{split}/{class}/*.npy or the Test I layout ROOT/dataset/{split}/{class}/*.npy')
+    ap.add_argument('root', help='dataset folder: ROOT/{split}/{class}/*.npy, the Test I layout ROOT/dataset/{split}/{class}/*.npy, or class folders ROOT/{class}/*.npy')
     ap.add_argument('--splits', nargs='+', default=None, help='splits to check (default: those present among train, val, test)')
     ap.add_argument('--headers-only', action='store_true', help='check the layout and file headers only, not every pixel (fast)')
     ap.add_argument('--lenient', action='store_true', help='report constant or duplicate images and stray files without failing')
@@ -131,6 +131,7 @@ def validate_cli(argv: list[str] | None = None,  # the arguments after `darksub 
     if rep['defects'] and not a.lenient:
         more = f" (and {len(rep['defects']) - 1} more)" if len(rep['defects']) > 1 else ''
         raise DarksubError(f"{rep['defects'][0]}{more}; fix the data, or pass --lenient to accept it")
+    if line := describe_class_mapping(rep['class_folders']): print(f'darksub validate: {line}')
     print(f"darksub validate: {rep['n_images']} images in {a.root} ({rep['layout']} layout), shape {tuple(rep['image_shape'])}, "
           f"classes {', '.join(rep['classes'])}, " + ', '.join(f"{s}: {v['n']}" for s, v in rep['splits'].items()))
     for issue in rep['issues']: print(f"  note: {issue}")
@@ -192,6 +193,7 @@ def _train_main(a, cfg: TrainConfig, rank: int, dev: torch.device) -> int:
         for d in a.data:
             if not Path(d).is_dir(): raise DarksubError(f'dataset folder {d} not found')
         train, val = LensDataset(a.data, 'train'), LensDataset(a.data, 'val')
+        if rank == 0 and (line := describe_class_mapping({**train.class_folders, **val.class_folders})): print(f'darksub train: {line}', file=sys.stderr)
     r = fit(cfg, train, val, out_dir=a.out, resume=a.resume, progress=not a.quiet)
     if rank: return 0
     print(json.dumps({k: r[k] for k in ('best_epoch', 'best_val_auc', 'best_val_acc', 'epochs_run', 'train_seconds',
@@ -207,7 +209,7 @@ def evaluate_cli(argv: list[str] | None = None,  # the arguments after `darksub 
     ap.add_argument('--checkpoint', default=DEFAULT_CHECKPOINT,
                     help=f"checkpoint file/folder or a shipped model's name (default: {DEFAULT_CHECKPOINT}, trained on varied hosts; "
                          f"crop_resnet_d4: the Model I model)")
-    ap.add_argument('--split', default='test', help='split to evaluate (default: test)')
+    ap.add_argument('--split', default=None, help='split to evaluate (default: test, or all for class folders without split folders)')
     ap.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]' (default: auto)")
     ap.add_argument('--tta', action='store_true', help='average the probabilities over the 8 rotations/flips')
     ap.add_argument('--batch-size', type=bounded(int, 1), default=128, help='images per forward pass (default: 128)')
@@ -219,6 +221,7 @@ def evaluate_cli(argv: list[str] | None = None,  # the arguments after `darksub 
     if not Path(a.data_dir).is_dir(): raise DarksubError(f"dataset folder {a.data_dir} not found")
     m, _, _ = evaluate_checkpoint(a.checkpoint, a.data_dir, a.split, a.device, a.tta, a.batch_size, a.n_boot, a.seed,
                                   allow_pickle=a.allow_pickle)
+    if line := describe_class_mapping(m['class_folders']): print(f'darksub evaluate: {line}', file=sys.stderr)
     m = jsonable(m)
     if a.out: write_json(a.out, m)
     print(json.dumps(m))
@@ -243,8 +246,11 @@ def predict_cli(argv: list[str] | None = None,  # the arguments after `darksub p
     out = Path(a.out)
     if out.exists() and not a.overwrite: raise DarksubError(f"{out} already exists; pass --overwrite to replace it")
     rows, columns = predict_files(a.checkpoint, a.paths, a.device, a.tta, a.batch_size, a.allow_pickle)
+    line = describe_class_mapping({Path(r['path']).parent.name: r['label'] for r in rows if r.get('label')})
+    if line: print(f'darksub predict: {line}', file=sys.stderr)
     with atomic_path(out, overwrite=True) as tmp:
         with open(tmp, 'w', newline='') as f:
+            if line: f.write(f'# {line}\n')  # the mapping behind the label column, as a CSV comment (pandas: comment='#')
             w = csv.DictWriter(f, fieldnames=columns); w.writeheader(); w.writerows(rows)
     print(f"darksub predict: {len(rows)} image(s) -> {out}", file=sys.stderr)
     return 0

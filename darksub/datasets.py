@@ -19,11 +19,45 @@ from .io import load_npy, npy_image_size, save_npy, save_npz
 from .distributed import broadcast_object, dist_barrier, gather_objects
 
 # %% auto #0
-__all__ = ['SPLITS', 'scan_dataset', 'split_sha256', 'dataset_provenance', 'validate_dataset', 'LensDataset', 'write_dataset',
+__all__ = ['SPLITS', 'CLASS_ALIASES', 'UNSPLIT', 'class_name', 'class_mapping', 'describe_class_mapping', 'dataset_splits',
+           'scan_dataset', 'split_sha256', 'dataset_provenance', 'validate_dataset', 'LensDataset', 'write_dataset',
            'load_truth', 'class_examples']
 
 # %% ../nbs_lib/08_datasets.ipynb #6843c3e8
 SPLITS = ('train', 'val', 'test')  # the split folders darksub writes and looks for
+
+# %% ../nbs_lib/08_datasets.ipynb #aa5fc155
+CLASS_ALIASES = {'no_sub': 'no', 'nosub': 'no', 'cdm': 'sphere', 'subhalo': 'sphere', 'axion': 'vort', 'vortex': 'vort'}  # class-folder spellings of the releases and their users (lower case)
+UNSPLIT = 'all'  # the one split of a folder of class folders without split folders
+
+# %% ../nbs_lib/08_datasets.ipynb #458c7610
+def class_name(folder: str) -> str:
+    "The class of one class-folder name: an alias of `CLASS_ALIASES` or a darksub class name, in any case, becomes `no`, `sphere` or `vort`; another name is kept."
+    key = str(folder).lower()
+    return CLASS_ALIASES.get(key, key if key in CLASSES else str(folder))
+
+# %% ../nbs_lib/08_datasets.ipynb #2f6c13cf
+def class_mapping(folders) -> dict[str, str]:
+    "{folder: class} for class-folder names: the aliases of `CLASS_ALIASES` and darksub's own names, any case, become `no`, `sphere`, `vort`; other names stay; DarksubError when two folders name one class."
+    out = {str(f): class_name(f) for f in folders}
+    by_class = {}
+    for f, c in out.items(): by_class.setdefault(c, []).append(f)
+    clash = {c: fs for c, fs in by_class.items() if len(fs) > 1}
+    if clash:
+        c, fs = next(iter(clash.items()))
+        raise DarksubError(f"class folders {' and '.join(fs)} both name class {c!r}; keep one folder per class (aliases: "
+                           + ', '.join(f'{k} -> {v}' for k, v in CLASS_ALIASES.items()) + ')')
+    return out
+
+# %% ../nbs_lib/08_datasets.ipynb #5a292c79
+def describe_class_mapping(mapping: dict) -> str:
+    "One line naming the class folders read under another name ('' when every folder already has a darksub class name)."
+    moved = [f'{f} -> {c}' for f, c in mapping.items() if f != c]
+    return f"class folders read as: {', '.join(moved)}" if moved else ''
+
+def dataset_splits(root: str | os.PathLike) -> list[str]:
+    "The splits of a dataset folder (either layout): those of `SPLITS` present, or `['all']` for class folders without split folders."
+    return _present_splits(_dataset_base(Path(root))[0])
 
 # %% ../nbs_lib/08_datasets.ipynb #54281050
 def _natural_key(p: Path):
@@ -32,47 +66,63 @@ def _natural_key(p: Path):
 def _is_hidden(p: Path) -> bool:
     return p.name.startswith('.') or p.name == '__MACOSX'
 
+def _holds_class_folders(root: Path) -> bool:
+    "Whether `root` has a (non-hidden) sub-folder with .npy files in it: class folders without split folders."
+    return any(d.is_dir() and not _is_hidden(d) and next(d.glob('*.npy'), None) is not None for d in root.iterdir())
+
 def _dataset_base(root: Path) -> tuple[Path, str]:
-    "The folder holding the split folders and the layout name ('darksub' or 'test_i')."
+    "The folder holding the split folders and the layout name ('darksub', 'test_i', or 'unsplit' for class folders without split folders)."
     if not root.is_dir(): raise DarksubError(f"dataset folder {root} does not exist or is not a folder")
     if any((root/s).is_dir() for s in SPLITS): return root, 'darksub'
     if any((root/'dataset'/s).is_dir() for s in SPLITS): return root/'dataset', 'test_i'
+    if _holds_class_folders(root): return root, 'unsplit'
     return root, 'darksub'
 
 def _present_splits(base: Path) -> list[str]:
-    return [s for s in SPLITS if (base/s).is_dir()]
+    return [s for s in SPLITS if (base/s).is_dir()] or ([UNSPLIT] if _holds_class_folders(base) else [])
 
 def _class_dirs(split_dir: Path) -> list[str]:
     return sorted(d.name for d in split_dir.iterdir() if d.is_dir() and not _is_hidden(d))
 
+def _classes_of(split_dir: Path) -> list[str]:
+    "The darksub class names of the class folders of a split folder."
+    return list(class_mapping(_class_dirs(split_dir)).values())
+
 @dataclasses.dataclass
 class _Scan:
-    paths: list; labels: np.ndarray; classes: list; hw: tuple; split_dir: Path; layout: str; strays: list
+    paths: list; labels: np.ndarray; classes: list; hw: tuple; split_dir: Path; layout: str; strays: list; folders: dict
 
 def _scan(root, split: str, classes=None, allow_pickle: bool = False, check_headers: bool = True) -> _Scan:
     root = Path(root)
     base, layout = _dataset_base(root)
-    split_dir = base/split
+    if layout == 'unsplit' and split != UNSPLIT:
+        raise DarksubError(f"{root} holds class folders ({', '.join(_class_dirs(root))}) but no split folders, so it has no split "
+                           f"{split!r}: read it whole as split {UNSPLIT!r} (CLI: --split {UNSPLIT}), or run `darksub import {root} DEST` "
+                           f"to make a seeded train/val/test split")
+    split_dir = base if layout == 'unsplit' else base/split
     if not split_dir.is_dir():
         have = _present_splits(base)
         raise DarksubError(f"no split folder {split!r} in {root}: expected {root}/{split}/<class>/*.npy or the DeepLense "
                            f"Test I layout {root}/dataset/{split}/<class>/*.npy" + (f"; splits found: {', '.join(have)}" if have else ''))
-    found = _class_dirs(split_dir)
+    folders = class_mapping(_class_dirs(split_dir))  # {folder: class}
+    folder_of = {c: f for f, c in folders.items()}
+    found = list(folders.values())
     if classes is None:  # every split must hold the classes of its sibling splits, or labels would shift
-        expected = sorted(set(found).union(*(_class_dirs(base/s) for s in _present_splits(base) if s != split)))
+        expected = sorted(set(found).union(*(_classes_of(base/s) for s in _present_splits(base) if s not in (split, UNSPLIT))))
     else:
         expected = list(classes)
         extra = sorted(set(found) - set(expected))
-        if extra: raise DarksubError(f"{split_dir} has unexpected class folder(s) {', '.join(extra)}; expected exactly: {', '.join(expected)}")
+        if extra: raise DarksubError(f"{split_dir} has unexpected class folder(s) {', '.join(folder_of[c] for c in extra)}; expected exactly: {', '.join(expected)}")
     if not expected: raise DarksubError(f"{split_dir} has no class folders; expected {split_dir}/<class>/*.npy")
     missing = [c for c in expected if c not in found]
     if missing: raise DarksubError(f"{split_dir} has no class folder {', '.join(map(repr, missing))}; expected class folders: {', '.join(expected)}")
-    paths, labels, strays = [], [], [p for p in split_dir.iterdir() if p.is_file()]
+    paths, labels = [], []
+    strays = [] if layout == 'unsplit' else [p for p in split_dir.iterdir() if p.is_file()]  # files beside unsplit class folders (a README, a manifest) are not images
     for label, c in enumerate(expected):
-        entries = [p for p in (split_dir/c).iterdir() if not p.is_dir()]
+        entries = [p for p in (split_dir/folder_of[c]).iterdir() if not p.is_dir()]
         files = sorted((p for p in entries if p.suffix == '.npy' and not p.name.startswith('.')), key=_natural_key)
         strays += [p for p in entries if not (p.suffix == '.npy' and not p.name.startswith('.'))]
-        if not files: raise DarksubError(f"class folder {split_dir/c} holds no .npy files; expected one image per .npy file")
+        if not files: raise DarksubError(f"class folder {split_dir/folder_of[c]} holds no .npy files; expected one image per .npy file")
         paths += files; labels += [label] * len(files)
     if strays:
         names = ', '.join(str(p.relative_to(split_dir)) for p in strays[:5]) + (' ...' if len(strays) > 5 else '')
@@ -88,17 +138,17 @@ def _scan(root, split: str, classes=None, allow_pickle: bool = False, check_head
         hw = tuple(int(v) for v in next(iter(sizes)))
         for other in _present_splits(base):  # one header per sibling split: a model must not train on one size and validate on another
             first = next((p for c in _class_dirs(base/other) for p in sorted((base/other/c).glob('*.npy'), key=_natural_key)
-                          if not p.name.startswith('.')), None) if other != split else None
+                          if not p.name.startswith('.')), None) if other not in (split, UNSPLIT) else None
             if first is not None and (ohw := tuple(int(v) for v in npy_image_size(first, allow_pickle))) != hw:
                 raise DarksubError(f"{split_dir} holds {hw[0]}x{hw[1]} images but {first} is {ohw[0]}x{ohw[1]}; "
                                    f"expected one size for the whole dataset")
-    return _Scan(paths, np.asarray(labels, dtype=np.int64), expected, hw, split_dir, layout, strays)
+    return _Scan(paths, np.asarray(labels, dtype=np.int64), expected, hw, split_dir, layout, strays, folders)
 
-def scan_dataset(root: str | os.PathLike,  # dataset folder: ROOT/{split}/{class}/*.npy or ROOT/dataset/{split}/{class}/*.npy
-                 split: str,  # split folder name, e.g. 'train'
-                 classes: list[str] | None = None,  # expected class folders (default: the sorted folder names)
+def scan_dataset(root: str | os.PathLike,  # dataset folder: ROOT/{split}/{class}/*.npy, ROOT/dataset/{split}/{class}/*.npy or ROOT/{class}/*.npy
+                 split: str,  # split folder name, e.g. 'train' ('all' for class folders without split folders)
+                 classes: list[str] | None = None,  # expected classes (default: the sorted class names of the folders)
                  allow_pickle: bool = False):  # accept pickled Model I object arrays
-    "The `.npy` paths, integer labels and sorted class names of one split, with every file's header checked."
+    "The `.npy` paths, integer labels and sorted class names (aliases resolved by `class_mapping`) of one split, with every file's header checked."
     s = _scan(root, split, classes, allow_pickle)
     return s.paths, s.labels, s.classes
 
@@ -134,9 +184,9 @@ def validate_dataset(root: str | os.PathLike,  # dataset folder (either layout)
     root = Path(root)
     base, layout = _dataset_base(root)
     splits = list(splits) if splits else _present_splits(base)
-    if not splits: raise DarksubError(f"{root} holds no split folder; expected {root}/{{{','.join(SPLITS)}}}/<class>/*.npy")
+    if not splits: raise DarksubError(f"{root} holds no split folder and no class folder of .npy files; expected {root}/{{{','.join(SPLITS)}}}/<class>/*.npy or {root}/<class>/*.npy")
     manifest = json.loads((root/'manifest.json').read_text()) if (root/'manifest.json').is_file() else None
-    report = {'root': str(root), 'layout': layout, 'classes': None, 'image_shape': None, 'dtype': 'float32',
+    report = {'root': str(root), 'layout': layout, 'classes': None, 'class_folders': {}, 'image_shape': None, 'dtype': 'float32',
               'splits': {}, 'n_images': 0, 'issues': [], 'defects': [], 'manifest': manifest is not None}
     seen, issues, defects = {}, report['issues'], report['defects']  # defects: issues that mean broken files
     lo, hi = np.inf, -np.inf
@@ -145,6 +195,7 @@ def validate_dataset(root: str | os.PathLike,  # dataset folder (either layout)
             warnings.simplefilter('always')
             s = _scan(root, split, report['classes'], allow_pickle)
         issues += [str(x.message) for x in w]; defects += [str(x.message) for x in w]
+        report['class_folders'].update(s.folders)
         if report['classes'] is None: report['classes'], report['image_shape'] = s.classes, [1, *s.hw]
         elif [1, *s.hw] != report['image_shape']:
             raise DarksubError(f"{s.split_dir} holds {s.hw[0]}x{s.hw[1]} images but {splits[0]} holds "
@@ -203,6 +254,7 @@ class LensDataset(Dataset):
         self.root = roots[0] if len(roots) == 1 else roots
         self.split, self.transform, self.allow_pickle = split, transform, allow_pickle
         self.paths, self.labels, self.classes = [q for t in scans for q in t.paths], np.concatenate([t.labels for t in scans]), s.classes
+        self.class_folders = {f: c for t in scans for f, c in t.folders.items()}  # {class folder: class}, aliases resolved
         self.image_shape = (1, *s.hw)
         self.nbytes = len(self.paths) * 4 * s.hw[0] * s.hw[1]
         if max_cache_bytes is None: max_cache_bytes = int(min(4 * 2**30, available_memory_gb() * 1e9 / 2))

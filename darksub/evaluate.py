@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 from .core import DarksubError, atomic_path, resolve_device
 from .metrics import classification_metrics
 from .io import load_npy, find_npy
-from .datasets import LensDataset
+from .datasets import UNSPLIT, LensDataset, class_name, dataset_splits
 from .preprocess import dihedral_views
 from .checkpoint import load_for_inference
 from .train import read_history
@@ -94,7 +94,7 @@ def _outer_tta(model, tta: bool) -> bool:
 
 def evaluate_checkpoint(checkpoint: str | os.PathLike,  # checkpoint path, run folder or shipped model name
                         data_dir: str | os.PathLike,  # dataset folder with <split>/<class>/*.npy
-                        split: str = 'test',  # split to evaluate
+                        split: str | None = None,  # split to evaluate (None: 'test', or 'all' for class folders without split folders)
                         device: str | torch.device = 'auto',  # 'auto', 'cpu', 'cuda[:N]'
                         tta: bool = False,  # average over the 8 rotations/flips
                         batch_size: int = 128,  # images per forward pass
@@ -106,6 +106,7 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike,  # checkpoint path, run f
     "Metrics (`classification_metrics` with 95% intervals), probabilities (N, C) and labels (N,) of a checkpoint on one split."
     model, meta, fit, pre = load_for_inference(checkpoint, device)
     classes = [str(c) for c in meta['classes']]
+    if split is None: split = UNSPLIT if dataset_splits(data_dir) == [UNSPLIT] else 'test'
     ds = LensDataset(data_dir, split, transform=fit, allow_pickle=allow_pickle)
     ds_classes = [str(c) for c in getattr(ds, 'classes', classes)]
     missing = [c for c in ds_classes if c not in classes]
@@ -118,7 +119,7 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike,  # checkpoint path, run f
     seconds = time.perf_counter() - t0
     labels = np.array([classes.index(ds_classes[i]) for i in labels], np.int64)  # dataset order -> checkpoint order
     m = classification_metrics(labels, probs, classes, n_boot=n_boot, seed=seed)
-    m.update({'checkpoint': str(checkpoint), 'model': meta.get('model'), 'data_dir': str(data_dir), 'split': split,
+    m.update({'checkpoint': str(checkpoint), 'model': meta.get('model'), 'data_dir': str(data_dir), 'split': split, 'class_folders': ds.class_folders,
               'tta': bool(tta), 'device': str(resolve_device(device)),
               'inference_images_per_s': len(labels) / max(seconds, 1e-9)})
     return m, probs, labels
@@ -137,7 +138,7 @@ def predict_files(checkpoint: str | os.PathLike,  # checkpoint path, run folder 
     classes = [str(c) for c in meta['classes']]
     ds = _NpyFiles(files, lambda f: fit(torch.as_tensor(load_npy(f, allow_pickle=allow_pickle))))
     probs = predict_proba(model, ds, device=device, batch_size=batch_size, tta=_outer_tta(model, tta), preprocess=pre)
-    labels = [f.parent.name if f.parent.name in classes else '' for f in files]
+    labels = [class_name(f.parent.name) if class_name(f.parent.name) in classes else '' for f in files]  # class folders, aliases resolved
     columns = ['path', 'pred'] + [f'p_{c}' for c in classes] + (['label'] if any(labels) else [])
     rows = []
     for f, p, lab in zip(files, probs, labels):

@@ -4,14 +4,23 @@
 
 # %% ../nbs_lib/06_io.ipynb #97df1acb
 from __future__ import annotations
-import os, posixpath, re, shutil, stat, tarfile, tempfile, zipfile
+import math, os, posixpath, re, shutil, stat, tarfile, tempfile, zipfile
 from pathlib import Path
 import numpy as np
 from .core import DarksubError, atomic_path
 
 # %% auto #0
-__all__ = ['DEEPLENSE_TEST_I_ID', 'load_npy', 'npy_image_size', 'save_npy', 'save_npz', 'find_npy', 'safe_extract',
+__all__ = ['NPY_LAYOUTS', 'DEEPLENSE_TEST_I_ID', 'load_npy', 'npy_image_size', 'save_npy', 'save_npz', 'find_npy', 'safe_extract',
            'download_deeplense']
+
+# %% ../nbs_lib/06_io.ipynb #901772db
+NPY_LAYOUTS = {  # file layout: what one .npy file holds (the layouts of the DeepLense releases and of their users' copies)
+    'image': '(H, W) or (1, H, W) array of one image',
+    'flat': '(H*H,) vector of one square image, row after row, e.g. (4096,) for 64x64',
+    'label_row': '(W+1, W) array: a W x W image with one label row appended, e.g. (65, 64)',
+    'object_rows': 'pickled object array of H row vectors of W pixels each',
+    'image_mass': 'pickled object array [image, axion_mass], as in the DeepLense axion files',
+}
 
 # %% ../nbs_lib/06_io.ipynb #c3526162
 _NPY_MAGIC = b'\x93NUMPY'
@@ -47,65 +56,84 @@ def _read_npy(path: Path, read_data: bool = False):
         raise DarksubError(f"{path} is corrupt or truncated: its .npy header cannot be read ({e})") from None
     return tuple(shape), dtype, data
 
-def _check_layout(shape: tuple, dtype: np.dtype, path) -> tuple[int, int]:
-    "The image size (H, W) of an array of this shape and dtype; DarksubError when it is not one single-channel image."
+def _numeric_layout(shape: tuple, dtype: np.dtype, path) -> tuple[str, tuple[int, int]]:
+    "The file layout (a key of NPY_LAYOUTS) and image size (H, W) of a plain array of this shape and dtype; DarksubError naming what was found otherwise."
     if dtype.kind not in 'fiu':
         raise DarksubError(f"{path} holds a {dtype} array; expected a real-valued (float or integer) image")
-    shape = tuple(shape)
-    ok = (len(shape) == 2 or (len(shape) == 3 and shape[0] == 1)) and shape[-1] > 1 and shape[-2] > 1
-    if not ok:
-        hint = ' (it looks like a channels-last colour image)' if len(shape) == 3 and shape[-1] in (3, 4) else ''
-        raise DarksubError(f"{path} holds an array of shape {shape}{hint}; expected one single-channel image of shape "
-                           f"(H, W) or (1, H, W), e.g. (1, 150, 150)")
-    return int(shape[-2]), int(shape[-1])
+    shape = tuple(int(s) for s in shape)
+    if len(shape) == 1:
+        n = math.isqrt(shape[0])
+        if n > 1 and n * n == shape[0]: return 'flat', (n, n)
+        raise DarksubError(f"{path} holds a flat vector of {shape[0]} values, not a square number of pixels; expected one image "
+                           f"(H, W), (1, H, W) or a flat H*H vector such as (4096,) for 64x64")
+    if len(shape) == 2 and shape[0] == shape[1] + 1 and shape[1] > 1: return 'label_row', (shape[1], shape[1])
+    if (len(shape) == 2 or (len(shape) == 3 and shape[0] == 1)) and shape[-1] > 1 and shape[-2] > 1:
+        return 'image', (shape[-2], shape[-1])
+    hint = (' (it looks like a channels-last colour image)' if len(shape) == 3 and shape[-1] in (3, 4) else
+            f' (it looks like a stack of {shape[0]} images: save one image per file)' if len(shape) == 3 else '')
+    raise DarksubError(f"{path} holds an array of shape {shape}{hint}; expected one single-channel image of shape "
+                       f"(H, W) or (1, H, W), e.g. (1, 150, 150)")
 
-def _check_image(arr, path, check_finite: bool = True) -> np.ndarray:
-    "Validate an array as one image and return it as a (1, H, W) float32 array."
-    shape = _check_layout(arr.shape, arr.dtype, path)
+def _to_image(arr: np.ndarray, path, check_finite: bool = True) -> tuple[np.ndarray, str, np.ndarray | None]:
+    "(image (1, H, W) float32, layout, label row or None) of a plain array in any numeric layout."
+    layout, hw = _numeric_layout(arr.shape, arr.dtype, path)
+    label_row = np.array(arr[-1], dtype=np.float64) if layout == 'label_row' else None
+    body = arr[:-1] if layout == 'label_row' else arr
     with np.errstate(over='ignore', invalid='ignore'):  # float64 beyond the float32 range becomes inf, reported below
-        img = np.array(arr, dtype=np.float32).reshape(1, *shape)  # a fresh, writable copy (also of a memory map)
+        img = np.array(body, dtype=np.float32).reshape(1, *hw)  # a fresh, writable copy (also of a memory map)
     if check_finite and not np.isfinite(img).all():
         n_nan, n_inf = int(np.isnan(img).sum()), int(np.isinf(img).sum())
         raise DarksubError(f"{path} has {n_nan} NaN and {n_inf} infinite pixel(s) (as float32); expected finite values")
-    return img
+    return img, layout, label_row
 
-def _unpack_pickled(obj, path):
-    "Image and axion mass from a Model I object array [image, axion_mass]."
+def _numeric(x) -> bool:
+    return isinstance(x, np.ndarray) and x.dtype.kind in 'fiu'
+
+def _unpack_pickled(obj, path) -> tuple[np.ndarray, float | None, str]:
+    "(numeric array, axion mass or None, layout) of an unpickled object array: row vectors, or [image, axion_mass]."
     items = list(obj.ravel()) if isinstance(obj, np.ndarray) else list(obj)
-    image = next((x for x in items if isinstance(x, np.ndarray) and x.ndim >= 2), None)
+    rows = [np.asarray(x) for x in items]
+    if len(rows) > 2 and all(_numeric(r) and r.ndim == 1 for r in rows) and len({r.size for r in rows}) == 1:
+        return np.stack(rows), None, 'object_rows'
+    image = next((x for x in items if isinstance(x, np.ndarray) and x.size > 1), None)
     if image is None:
         raise DarksubError(f"{path} is a pickled object array without an image array in it; expected [image, axion_mass] "
-                           f"as in the DeepLense Model I files")
+                           f"as in the DeepLense Model I files, or an object array of row vectors")
     masses = [float(np.asarray(x)) for x in items if x is not image and np.asarray(x).size == 1
               and np.asarray(x).dtype.kind in 'fiu']
     if image.dtype == object:
-        try: image = image.astype(np.float64)
+        parts = list(image.ravel())
+        try: image = np.stack([np.asarray(p, dtype=np.float64) for p in parts]) if all(np.ndim(p) == 1 for p in parts) else image.astype(np.float64)
         except (TypeError, ValueError): raise DarksubError(f"{path}: the image inside the object array is not numeric") from None
-    return image, (masses[0] if masses else None)
+    return image, (masses[0] if masses else None), 'image_mass'
+
 
 # %% ../nbs_lib/06_io.ipynb #e577b06a
-def load_npy(path: str | os.PathLike,  # a .npy file holding one image
+def load_npy(path: str | os.PathLike,  # a .npy file holding one image, in any layout of NPY_LAYOUTS
              allow_pickle: bool = False,  # load pickled object arrays (runs code from the file: trusted files only)
-             return_mass: bool = False,  # also return the axion mass of a Model I object array (None when absent)
+             return_info: bool = False,  # also return {'layout', 'axion_mass', 'label_row', 'shape', 'dtype'} of the file
              mmap: bool = False):  # memory-map a plain array instead of reading it (the result is a fresh float32 copy)
-    "One image from a `.npy` file as a validated `(1, H, W)` float32 array; DarksubError naming the file otherwise."
+    "One image from a `.npy` file in any layout of `NPY_LAYOUTS` as a validated `(1, H, W)` float32 array; DarksubError naming the file otherwise."
     path = Path(path)
     shape, dtype, arr = _read_npy(path, read_data=not mmap)
-    mass = None
+    mass, inner = None, None
     if dtype.hasobject:
         if not allow_pickle: raise DarksubError(f"refusing to load {path}: {_PICKLE_WARNING}")
         try: obj = np.load(path, allow_pickle=True)
         except Exception as e: raise DarksubError(f"{path}: cannot unpickle the object array ({type(e).__name__}: {e})") from None
-        arr, mass = _unpack_pickled(obj, path)
+        arr, mass, inner = _unpack_pickled(obj, path)
     elif mmap:
         try: arr = np.load(path, allow_pickle=False, mmap_mode='r')
         except (ValueError, OSError, EOFError) as e:
             raise DarksubError(f"{path} is corrupt or truncated: {e}") from None
-    img = _check_image(arr, path)
-    return (img, mass) if return_mass else img
+    img, layout, label_row = _to_image(arr, path)
+    if inner is not None: layout = inner if layout == 'image' else f'{inner}+{layout}'  # e.g. 'image_mass+flat'
+    if not return_info: return img
+    return img, {'layout': layout, 'axion_mass': mass, 'label_row': label_row, 'shape': list(shape), 'dtype': str(dtype)}
+
 
 # %% ../nbs_lib/06_io.ipynb #d941b193
-def npy_image_size(path: str | os.PathLike,  # a .npy file holding one image
+def npy_image_size(path: str | os.PathLike,  # a .npy file holding one image, in any layout of NPY_LAYOUTS
                    allow_pickle: bool = False) -> tuple[int, int]:  # load pickled object arrays (trusted files only)
     "Image size (H, W) of a .npy file from its header (pickled files are loaded, when allowed); DarksubError naming the file otherwise."
     path = Path(path)
@@ -113,7 +141,8 @@ def npy_image_size(path: str | os.PathLike,  # a .npy file holding one image
     if dtype.hasobject:
         if not allow_pickle: raise DarksubError(f"refusing to load {path}: {_PICKLE_WARNING}")
         return load_npy(path, allow_pickle=True).shape[1:]
-    return _check_layout(shape, dtype, path)
+    return _numeric_layout(shape, dtype, path)[1]
+
 
 # %% ../nbs_lib/06_io.ipynb #3bc593c7
 def save_npy(path: str | os.PathLike,  # destination .npy file

@@ -548,6 +548,7 @@ def _fit(cfg, train_data, val_data, out_dir, resume, classes, progress, log, on_
                      data=f'simulated:{train_data.preset or "custom"}' if simulated else
                      ' + '.join(map(str, np.atleast_1d(getattr(train_data, 'root', type(train_data).__name__)))))
     if hasattr(train_data, 'root'): meta_base['training_sets'] = [dataset_provenance(r) for r in np.atleast_1d(train_data.root)]
+    if getattr(train_data, 'class_folders', None): meta_base['class_folders'] = dict(train_data.class_folders)  # {class folder: class}
     net = model
     if world > 1: net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None)
     if cfg.compile: net = torch.compile(net)

@@ -76,8 +76,22 @@ def c_shape_64(t, ck):
     return dict(argv=['validate', ds], names=Path('vort/1.npy'), expect=['mixes images of different sizes', '1 of 64x64', 'expected one size'])
 
 def c_shape_1d(t, ck):
-    ds = make_dataset(t/'ds'); f = ds/'val'/'sphere'/'0.npy'; np.save(f, np.random.rand(4096).astype(np.float32))
-    return dict(argv=['validate', ds], names=f, expect=['shape (4096,)', 'expected one single-channel image'])
+    ds = make_dataset(t/'ds'); f = ds/'val'/'sphere'/'0.npy'; np.save(f, np.random.rand(4000).astype(np.float32))
+    return dict(argv=['validate', ds], names=f, expect=['flat vector of 4000 values', 'not a square number of pixels', 'such as (4096,) for 64x64'])
+
+def c_shape_stack(t, ck):
+    ds = make_dataset(t/'ds'); f = ds/'val'/'no'/'1.npy'; np.save(f, np.random.rand(3, 32, 32).astype(np.float32))
+    return dict(argv=['validate', ds], names=f, expect=['shape (3, 32, 32)', 'a stack of 3 images', 'save one image per file'])
+
+def c_flat_64_in_32(t, ck):
+    ds = make_dataset(t/'ds'); f = ds/'train'/'no'/'0.npy'; np.save(f, np.random.rand(4096).astype(np.float32))
+    return dict(argv=['validate', ds], names=Path('no/0.npy'), expect=['mixes images of different sizes', '1 of 64x64'])
+
+def c_unsplit_train(t, ck):
+    for k, c in enumerate(('no_sub', 'cdm', 'axion')):
+        (t/'rel'/c).mkdir(parents=True); np.save(t/'rel'/c/'0.npy', np.full((32, 32), k / 3, np.float32))
+    return dict(argv=['train', '--data', t/'rel', '--out', t/'run', '--epochs', '1', '--device', 'cpu', '--quiet'], names=t/'rel',
+                expect=["no split 'train'", "split 'all'", 'darksub import'], absent=[t/'run'])
 
 def c_object_array(t, ck):
     ds = make_dataset(t/'ds'); f = ds/'train'/'vort'/'0.npy'; _pickled_npy(f, np.random.rand(32, 32))
