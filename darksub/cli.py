@@ -14,6 +14,7 @@ from .simulate import PIXEL_SCALE, PRESETS, PSF_FWHM, SimulatedLensStream
 from .io import DEEPLENSE_TEST_I_ID, download_deeplense, find_npy, load_npy
 from .distributed import close_distributed, init_distributed
 from .datasets import LensDataset, describe_class_mapping, validate_dataset, write_dataset
+from .ingest import import_dataset
 from .models import list_models
 from .checkpoint import DEFAULT_CHECKPOINT
 from .train import TrainConfig, fit
@@ -25,9 +26,9 @@ from .bench import bench_fit, bench_fit_text, bench_models, bench_report, bench_
 from .pipeline import parse_value, run_pipeline
 
 # %% auto #0
-__all__ = ['BENCHES', 'COMMANDS', 'bounded', 'simulate_cli', 'download_cli', 'validate_cli', 'train_cli', 'evaluate_cli',
-           'predict_cli', 'sensitivity_cli', 'fit_cli', 'pipeline_cli', 'bench_train_cli', 'bench_infer_cli',
-           'bench_simulate_cli', 'bench_fit_cli', 'bench_report_cli', 'bench_cli', 'main']
+__all__ = ['BENCHES', 'COMMANDS', 'bounded', 'simulate_cli', 'download_cli', 'validate_cli', 'import_cli', 'train_cli',
+           'evaluate_cli', 'predict_cli', 'sensitivity_cli', 'fit_cli', 'pipeline_cli', 'bench_train_cli',
+           'bench_infer_cli', 'bench_simulate_cli', 'bench_fit_cli', 'bench_report_cli', 'bench_cli', 'main']
 
 # %% ../nbs_lib/20_cli.ipynb #f767c454
 def bounded(kind,  # int or float
@@ -135,6 +136,23 @@ def validate_cli(argv: list[str] | None = None,  # the arguments after `darksub 
     print(f"darksub validate: {rep['n_images']} images in {a.root} ({rep['layout']} layout), shape {tuple(rep['image_shape'])}, "
           f"classes {', '.join(rep['classes'])}, " + ', '.join(f"{s}: {v['n']}" for s, v in rep['splits'].items()))
     for issue in rep['issues']: print(f"  note: {issue}")
+    return 0
+
+# %% ../nbs_lib/20_cli.ipynb #7d522913
+def import_cli(argv: list[str] | None = None,  # the arguments after `darksub import` (None: sys.argv[1:])
+               ) -> int:
+    "`darksub import SRC DEST [--allow-pickle] [--seed S] [--fractions F F F] [--overwrite]`: convert a folder in any recognised layout into a canonical dataset."
+    ap = argparse.ArgumentParser(prog='darksub import', description=import_dataset.__doc__)
+    ap.add_argument('src', help='folder in any layout darksub reads: release class folders (no_sub, cdm, axion), split folders, Test I')
+    ap.add_argument('dest', help='canonical dataset folder to write (resumed when interrupted)')
+    ap.add_argument('--allow-pickle', action='store_true', help='unpickle object-array files once (runs code from them: trusted sources only)')
+    ap.add_argument('--seed', type=bounded(int, 0), default=0, help='seed of the split of a source without split folders (default: 0)')
+    ap.add_argument('--fractions', type=bounded(float, 0., 1.), nargs=3, default=[0.8, 0.1, 0.1], metavar=('TRAIN', 'VAL', 'TEST'),
+                    help='shares of a source without split folders (default: 0.8 0.1 0.1)')
+    ap.add_argument('--batch-size', type=bounded(int, 1), default=1000, help='images per resumable batch (default: 1000)')
+    ap.add_argument('--overwrite', action='store_true', help='replace a dataset already in DEST')
+    a = ap.parse_args(argv)
+    import_dataset(a.src, a.dest, a.allow_pickle, a.seed, tuple(a.fractions), a.overwrite, a.batch_size, log=print)
     return 0
 
 # %% ../nbs_lib/20_cli.ipynb #d01b10bf
@@ -497,6 +515,7 @@ COMMANDS = {  # name -> (function taking argv, one-line help)
     'simulate': (simulate_cli, 'simulate a DeepLense-style dataset folder'),
     'validate': (validate_cli, 'check a dataset folder: layout, file headers, every pixel (status 2 on bad data)'),
     'download': (download_cli, 'download the published DeepLense Test I dataset (gdown)'),
+    'import': (import_cli, 'convert a folder in any DeepLense release layout into a canonical dataset (once, with provenance)'),
     'train': (train_cli, 'train a model on a dataset folder or on simulated data'),
     'evaluate': (evaluate_cli, 'evaluate a checkpoint on a dataset folder (JSON metrics)'),
     'predict': (predict_cli, 'class probabilities for .npy images into a CSV'),

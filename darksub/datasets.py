@@ -147,9 +147,10 @@ def _scan(root, split: str, classes=None, allow_pickle: bool = False, check_head
 def scan_dataset(root: str | os.PathLike,  # dataset folder: ROOT/{split}/{class}/*.npy, ROOT/dataset/{split}/{class}/*.npy or ROOT/{class}/*.npy
                  split: str,  # split folder name, e.g. 'train' ('all' for class folders without split folders)
                  classes: list[str] | None = None,  # expected classes (default: the sorted class names of the folders)
-                 allow_pickle: bool = False):  # accept pickled Model I object arrays
+                 allow_pickle: bool = False,  # accept pickled Model I object arrays
+                 check_headers: bool = True):  # read every file's header (False: the folder layout only, no file opened)
     "The `.npy` paths, integer labels and sorted class names (aliases resolved by `class_mapping`) of one split, with every file's header checked."
-    s = _scan(root, split, classes, allow_pickle)
+    s = _scan(root, split, classes, allow_pickle, check_headers)
     return s.paths, s.labels, s.classes
 
 # %% ../nbs_lib/08_datasets.ipynb #4c960260

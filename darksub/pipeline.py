@@ -42,7 +42,8 @@ def estimate_resources(knobs: dict, image_pixels: int = 150 * 150, n_classes: in
     dataset_gb = n_images * (image_pixels * 4 + 128) / 1e9
     batch = count('BATCH_SIZE', 64) or 64
     memory_gb = 1.5 + batch * image_pixels * 4 * 400 / 1e9  # framework + activations of the largest model per image
-    return {'n_images': n_images, 'dataset_gb': round(dataset_gb, 3), 'disk_gb': round(dataset_gb * 1.1 + 0.2, 3),
+    byod_gb = 5 * n_classes * count('N_BYOD') * image_pixels * (8 + 4) / 1e9  # 00_data/01: a float64 source and a float32 import per file layout
+    return {'n_images': n_images, 'dataset_gb': round(dataset_gb, 3), 'disk_gb': round(dataset_gb * 1.1 + byod_gb + 0.2, 3),
             'memory_gb': round(memory_gb, 1)}
 
 # %% ../nbs_lib/19_pipeline.ipynb #768d8eac

@@ -131,6 +131,20 @@ def c_no_splits(t, ck):
     (t/'ds'/'images').mkdir(parents=True)
     return dict(argv=['validate', t/'ds'], names=t/'ds', expect=['holds no split folder', 'expected'])
 
+def c_import_stack(t, ck):
+    for k, c in enumerate(('no_sub', 'cdm', 'axion')):
+        (t/'rel'/c).mkdir(parents=True)
+        for i in range(10): np.save(t/'rel'/c/f'{i}.npy', np.full((32, 32), k / 3 + i / 100))
+    f = t/'rel'/'cdm'/'3.npy'; np.save(f, np.zeros((5, 32, 32)))
+    return dict(argv=['import', t/'rel', t/'out'], names=f, expect=['shape (5, 32, 32)', 'a stack of 5 images', 'save one image per file'],
+                absent=[t/'out'])
+
+def c_import_existing(t, ck):
+    from darksub.ingest import write_in_layout
+    src = write_in_layout(t/'rel', {c: np.random.default_rng(k).random((10, 16, 16)) for k, c in enumerate(('no', 'sphere', 'vort'))}, 'flat')
+    assert run_inproc('import', src, t/'out').returncode == 0
+    return dict(argv=['import', src, t/'out'], names=t/'out'/'manifest.json', expect=['already holds a dataset', '--overwrite'], keep=[t/'out'])
+
 def c_stray_files(t, ck):
     ds = make_dataset(t/'ds'); (ds/'train'/'no'/'notes.txt').write_text('hello'); (ds/'train'/'no'/'3.npy.bak').write_bytes(b'x')
     return dict(argv=['validate', ds], names=Path('no/notes.txt'), expect=['ignoring 2 file(s) that are not .npy images', 'expected only <class>/<i>.npy files'])
