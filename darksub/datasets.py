@@ -167,12 +167,13 @@ def split_sha256(root: str | os.PathLike,  # dataset folder (either layout)
 # %% ../nbs_lib/08_datasets.ipynb #f83daded
 def dataset_provenance(root: str | os.PathLike,  # dataset folder
                        ) -> dict:
-    "{'path', and from a darksub manifest 'preset', 'seed', 'n_per_class'} of a dataset folder."
+    "{'path', and from a darksub manifest 'preset', 'seed', 'n_per_class' and the simulation's 'pixel_scale' [arcsec / pixel]} of a dataset folder."
     out, man = {'path': str(root)}, Path(root)/'manifest.json'
     if man.is_file():
         try: m = json.loads(man.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError): return out
         out.update({k: m[k] for k in ('preset', 'seed', 'n_per_class') if k in m})
+        if isinstance(m.get('config'), dict) and 'pixel_scale' in m['config']: out['pixel_scale'] = m['config']['pixel_scale']
     return out
 
 
@@ -243,7 +244,8 @@ class LensDataset(Dataset):
                  classes: list[str] | None = None,  # expected class folders (default: sorted folder names)
                  allow_pickle: bool = False,  # accept pickled Model I object arrays
                  cache: bool | str = 'auto',  # True: in memory; False: read from disk per item; 'auto': memory when it fits
-                 max_cache_bytes: int | None = None):  # memory budget for cache='auto'
+                 max_cache_bytes: int | None = None,  # memory budget for cache='auto'
+                 admit=None):  # (image (1, H, W) float32, path, file dtype) -> image: a check every image passes as it is read (darksub.domain.check_model_input)
         roots = [Path(r) for r in root] if isinstance(root, (list, tuple)) else [Path(root)]
         if not roots: raise DarksubError('LensDataset needs at least one dataset folder')
         scans = [_scan(r, split, classes, allow_pickle) for r in roots]
@@ -253,7 +255,7 @@ class LensDataset(Dataset):
                 raise DarksubError(f"{r}/{split} holds classes {', '.join(t.classes)} of {t.hw[0]}x{t.hw[1]} pixels but {roots[0]}/{split} "
                                    f"holds {', '.join(s.classes)} of {s.hw[0]}x{s.hw[1]}: expected the same classes and image size in every folder")
         self.root = roots[0] if len(roots) == 1 else roots
-        self.split, self.transform, self.allow_pickle = split, transform, allow_pickle
+        self.split, self.transform, self.allow_pickle, self.admit = split, transform, allow_pickle, admit
         self.paths, self.labels, self.classes = [q for t in scans for q in t.paths], np.concatenate([t.labels for t in scans]), s.classes
         self.class_folders = {f: c for t in scans for f, c in t.folders.items()}  # {class folder: class}, aliases resolved
         self.image_shape = (1, *s.hw)
@@ -264,13 +266,18 @@ class LensDataset(Dataset):
         self._images = None
         if self.mode == 'memory':
             self._images = np.empty((len(self.paths), *self.image_shape), dtype=np.float32)
-            for i, p in enumerate(self.paths): self._images[i] = load_npy(p, allow_pickle=allow_pickle)
+            for i, p in enumerate(self.paths): self._images[i] = self._read(p)
+
+    def _read(self, p, mmap: bool = False) -> np.ndarray:
+        if self.admit is None: return load_npy(p, allow_pickle=self.allow_pickle, mmap=mmap)
+        img, info = load_npy(p, allow_pickle=self.allow_pickle, mmap=mmap, return_info=True)
+        return self.admit(img, p, info['dtype'])
 
     def __len__(self): return len(self.paths)
 
     def __getitem__(self, i: int):
         if self.mode == 'memory': img = self._images[i].copy()
-        else: img = load_npy(self.paths[i], allow_pickle=self.allow_pickle, mmap=not self.allow_pickle)
+        else: img = self._read(self.paths[i], mmap=not self.allow_pickle)
         x = torch.from_numpy(img)
         if self.transform is not None: x = self.transform(x)
         return x, int(self.labels[i])

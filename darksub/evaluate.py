@@ -16,20 +16,15 @@ from .metrics import classification_metrics
 from .io import load_npy, find_npy
 from .datasets import UNSPLIT, LensDataset, class_name, dataset_splits
 from .preprocess import dihedral_views
+from .domain import check_model_input, domain_scores
 from .checkpoint import load_for_inference
 from .train import read_history
 
 # %% auto #0
-__all__ = ['RESULT_COLUMNS', 'predict_proba', 'evaluate_checkpoint', 'predict_files', 'format_results_table',
+__all__ = ['RESULT_COLUMNS', 'predict_proba', 'score_files', 'evaluate_checkpoint', 'predict_files', 'format_results_table',
            'write_results_table', 'collect_model_results']
 
 # %% ../nbs_lib/13_evaluate.ipynb #8c8e0617
-class _NpyFiles(Dataset):
-    "Images loaded lazily from a list of .npy paths (for `predict`)."
-    def __init__(self, paths, load): self.paths, self.load = list(paths), load
-    def __len__(self): return len(self.paths)
-    def __getitem__(self, i): return torch.as_tensor(self.load(self.paths[i]), dtype=torch.float32)
-
 def _as_loader(data, batch_size: int, num_workers: int = 0) -> DataLoader:
     if isinstance(data, DataLoader): return data
     if isinstance(data, np.ndarray): data = torch.from_numpy(np.ascontiguousarray(data))
@@ -92,6 +87,45 @@ def _outer_tta(model, tta: bool) -> bool:
     "Whether `predict_proba` must average over views itself: not when the model already averages its probabilities over D4 in eval mode (same result, 8x cheaper)."
     return bool(tta) and not getattr(model, 'tta', False) is True
 
+def score_files(model: nn.Module, meta: dict, fit, pre,  # as `load_for_inference` returns them
+                files,  # .npy paths
+                device: str | torch.device = 'auto',  # 'auto', 'cpu', 'cuda[:N]'
+                tta: bool = False,  # average over the 8 rotations/flips
+                batch_size: int = 128,  # images per forward pass
+                scale=None,  # integer or unscaled images: a positive divisor or 'minmax' (darksub.domain.parse_scale)
+                resize_to: bool = False,  # resample images of another size to the model's (darksub.domain.check_model_input)
+                allow_pickle: bool = False,  # read pickled object arrays (trusted files only)
+                chunk: int = 1024,  # images held in memory at once
+                log=None) -> dict:  # where the one-line notes go (what resampling assumed; a checkpoint without a domain)
+    "Probabilities (N, C) of .npy files, every image passed through the input boundary first, and each image's domain score (<= 1: inside) and deciding statistic when the checkpoint records its domain."
+    log, domain, said = log or (lambda *a, **k: None), meta.get('domain'), set()
+    probs, scores, worst = [], [], []
+    for i in range(0, len(files), chunk):
+        raw = []
+        for f in files[i:i + chunk]:
+            img, info = load_npy(f, allow_pickle=allow_pickle, return_info=True)
+            x, note = check_model_input(img, str(f), info['dtype'], domain, scale, resize_to)
+            if note and note not in said: said.add(note); log(note)
+            raw.append(x)
+        if domain is not None:
+            s, w = domain_scores(np.stack(raw), domain); scores.append(s); worst += w
+        batch = torch.stack([fit(torch.from_numpy(x)) for x in raw])
+        probs.append(predict_proba(model, batch, device=device, batch_size=batch_size, tta=_outer_tta(model, tta), preprocess=pre))
+    if domain is None: log("the checkpoint records no domain (trained before darksub kept one): images were checked for dtype and contrast only, and not scored")
+    return {'probs': np.concatenate(probs), 'domain_score': np.concatenate(scores) if domain is not None else None,
+            'domain_statistic': worst if domain is not None else None}
+
+def _domain_split(labels, probs, classes, score, worst) -> dict:
+    "Counts and metrics of the in-domain and out-of-domain images."
+    inside = score <= 1
+    out = {'n_in': int(inside.sum()), 'n_out': int((~inside).sum()),
+           'out_statistics': {k: int(sum(1 for w, o in zip(worst, ~inside) if o and w == k)) for k in sorted(set(worst))}}
+    for name, mask in (('in_domain', inside), ('out_of_domain', ~inside)):
+        if not mask.any(): out[name] = None; continue
+        try: out[name] = classification_metrics(labels[mask], probs[mask], classes)
+        except (DarksubError, ValueError): out[name] = {'n': int(mask.sum()), 'accuracy': float((probs[mask].argmax(1) == labels[mask]).mean())}
+    return out
+
 def evaluate_checkpoint(checkpoint: str | os.PathLike,  # checkpoint path, run folder or shipped model name
                         data_dir: str | os.PathLike,  # dataset folder with <split>/<class>/*.npy
                         split: str | None = None,  # split to evaluate (None: 'test', or 'all' for class folders without split folders)
@@ -100,28 +134,29 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike,  # checkpoint path, run f
                         batch_size: int = 128,  # images per forward pass
                         n_boot: int = 200,  # bootstrap resamples for the 95% intervals (0 = none)
                         seed: int = 0,  # seed of the bootstrap
-                        num_workers: int = 0,  # DataLoader worker processes
                         allow_pickle: bool = False,  # read pickled DeepLense Model I object arrays (trusted files only)
+                        scale=None,  # integer or unscaled images: a positive divisor or 'minmax'
+                        resize_to: bool = False,  # resample images of another size to the model's
+                        log=None,  # where the one-line notes go
                         ) -> tuple[dict, np.ndarray, np.ndarray]:
-    "Metrics (`classification_metrics` with 95% intervals), probabilities (N, C) and labels (N,) of a checkpoint on one split."
+    "Metrics (`classification_metrics` with 95% intervals, and split by the checkpoint's domain), probabilities (N, C) and labels (N,) of a checkpoint on one split."
     model, meta, fit, pre = load_for_inference(checkpoint, device)
     classes = [str(c) for c in meta['classes']]
     if split is None: split = UNSPLIT if dataset_splits(data_dir) == [UNSPLIT] else 'test'
-    ds = LensDataset(data_dir, split, transform=fit, allow_pickle=allow_pickle)
-    ds_classes = [str(c) for c in getattr(ds, 'classes', classes)]
-    missing = [c for c in ds_classes if c not in classes]
+    ds = LensDataset(data_dir, split, allow_pickle=allow_pickle, cache=False)
+    missing = [c for c in ds.classes if c not in classes]
     if missing:
         raise DarksubError(f"{data_dir}/{split} has class folder(s) {', '.join(missing)} that the checkpoint does not know "
                            f"(it predicts {', '.join(classes)})")
     t0 = time.perf_counter()
-    probs, labels = predict_proba(model, ds, device=device, batch_size=batch_size, tta=_outer_tta(model, tta), preprocess=pre,
-                                  num_workers=num_workers, return_labels=True)
+    r = score_files(model, meta, fit, pre, ds.paths, device, tta, batch_size, scale, resize_to, allow_pickle, log=log)
     seconds = time.perf_counter() - t0
-    labels = np.array([classes.index(ds_classes[i]) for i in labels], np.int64)  # dataset order -> checkpoint order
+    probs, labels = r['probs'], np.array([classes.index(ds.classes[i]) for i in ds.labels], np.int64)  # dataset order -> checkpoint order
     m = classification_metrics(labels, probs, classes, n_boot=n_boot, seed=seed)
     m.update({'checkpoint': str(checkpoint), 'model': meta.get('model'), 'data_dir': str(data_dir), 'split': split, 'class_folders': ds.class_folders,
               'tta': bool(tta), 'device': str(resolve_device(device)),
               'inference_images_per_s': len(labels) / max(seconds, 1e-9)})
+    if r['domain_score'] is not None: m['domain'] = _domain_split(labels, probs, classes, r['domain_score'], r['domain_statistic'])
     return m, probs, labels
 
 # %% ../nbs_lib/13_evaluate.ipynb #47baf0f6
@@ -131,18 +166,24 @@ def predict_files(checkpoint: str | os.PathLike,  # checkpoint path, run folder 
                   tta: bool = False,  # average over the 8 rotations/flips
                   batch_size: int = 128,  # images per forward pass
                   allow_pickle: bool = False,  # read pickled DeepLense Model I object arrays (trusted files only)
+                  scale=None,  # integer or unscaled images: a positive divisor or 'minmax'
+                  resize_to: bool = False,  # resample images of another size to the model's
+                  log=None,  # where the one-line notes go
                   ) -> tuple[list[dict], list[str]]:
-    "Rows {'path', 'pred', 'p_<class>'..., 'label'?} for every .npy image under `paths`, and the CSV column names."
+    "Rows {'path', 'pred', 'p_<class>'..., 'in_domain', 'domain_score', 'domain_statistic', 'label'?} for every .npy image under `paths`, and the CSV column names (no domain columns for a checkpoint without a domain)."
     files = find_npy(paths)
     model, meta, fit, pre = load_for_inference(checkpoint, device)
     classes = [str(c) for c in meta['classes']]
-    ds = _NpyFiles(files, lambda f: fit(torch.as_tensor(load_npy(f, allow_pickle=allow_pickle))))
-    probs = predict_proba(model, ds, device=device, batch_size=batch_size, tta=_outer_tta(model, tta), preprocess=pre)
+    r = score_files(model, meta, fit, pre, files, device, tta, batch_size, scale, resize_to, allow_pickle, log=log)
     labels = [class_name(f.parent.name) if class_name(f.parent.name) in classes else '' for f in files]  # class folders, aliases resolved
-    columns = ['path', 'pred'] + [f'p_{c}' for c in classes] + (['label'] if any(labels) else [])
+    dom = r['domain_score'] is not None
+    columns = (['path', 'pred'] + [f'p_{c}' for c in classes] + (['in_domain', 'domain_score', 'domain_statistic'] if dom else [])
+               + (['label'] if any(labels) else []))
     rows = []
-    for f, p, lab in zip(files, probs, labels):
+    for k, (f, p, lab) in enumerate(zip(files, r['probs'], labels)):
         row = {'path': str(f), 'pred': classes[int(p.argmax())], **{f'p_{c}': f'{v:.6f}' for c, v in zip(classes, p)}}
+        if dom: row.update(in_domain=str(bool(r['domain_score'][k] <= 1)).lower(), domain_score=f"{r['domain_score'][k]:.3f}",
+                           domain_statistic=r['domain_statistic'][k])
         if 'label' in columns: row['label'] = lab
         rows.append(row)
     return rows, columns

@@ -18,10 +18,11 @@ from tqdm.auto import tqdm
 from .core import DarksubError, atomic_path, available_memory_gb, free_disk_bytes, jsonable, rank_world, seed_everything
 from .metrics import macro_auc
 from .random import derive_seed
-from .simulate import SimulatedLensStream
+from .simulate import PIXEL_SCALE, SimulatedLensStream
 from .distributed import close_distributed, dist_barrier, gather_objects, init_distributed
 from .datasets import LensDataset, dataset_provenance
 from .preprocess import make_preprocess, random_rotate_flip, resize
+from .domain import training_domain
 from .models import create_model, model_info
 from .checkpoint import load_checkpoint, save_checkpoint, state_tensors
 
@@ -86,8 +87,9 @@ class TrainConfig:
 # %% ../nbs_lib/12_train.ipynb #7313781d
 def initial_model(cfg: TrainConfig,  # the run's settings: `model`, `model_kwargs` and `init`
                   num_classes: int,  # outputs of the model (the classes of the training data)
+                  classes: list | None = None,  # their names in label order: another list than the checkpoint's re-initialises the output layer
                   ) -> tuple[nn.Module, str]:
-    "The model a run starts from: `cfg.model` freshly initialised, or the architecture and weights of `cfg.init` (tensors of another shape initialised afresh); with a one-line summary."
+    "The model a run starts from: `cfg.model` freshly initialised, or the architecture and weights of `cfg.init` (tensors of another shape, and the output layer when the classes differ, initialised afresh); with a one-line summary."
     if not cfg.init: return create_model(cfg.model, num_classes=num_classes, **cfg.model_kwargs), f'{cfg.model}: random initialisation'
     src, meta = load_checkpoint(cfg.init)
     if meta['model'] != cfg.model:
@@ -96,6 +98,9 @@ def initial_model(cfg: TrainConfig,  # the run's settings: `model`, `model_kwarg
     model = create_model(cfg.model, num_classes=num_classes, **kwargs)
     own, theirs = model.state_dict(), src.state_dict()
     same = {k: v for k, v in theirs.items() if k in own and own[k].shape == v.shape}
+    if classes is not None and list(classes) != list(meta['classes']):  # other classes, or another order: the output layer means something else
+        head = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)][-1]
+        same = {k: v for k, v in same.items() if not k.startswith(f'{head}.')}
     model.load_state_dict(same, strict=False)
     fresh = [k for k in own if k not in same]
     line = (f"{cfg.model}: started from {cfg.init} (classes {', '.join(meta['classes'])}): {len(same)} of {len(own)} tensors copied"
@@ -531,7 +536,7 @@ def _fit(cfg, train_data, val_data, out_dir, resume, classes, progress, log, on_
     if out is not None and rank == 0:  # temporary files of a killed run (its complete files are kept and resumed from)
         for p in out.glob('.*.part'): p.unlink(missing_ok=True)
     seed_everything(cfg.seed)
-    model, line = initial_model(cfg, len(classes)); log(line)
+    model, line = initial_model(cfg, len(classes), classes); log(line)
     log(check_train_resources(model, train_data, val_data, out, resume)['line'])  # refuses an output disk too small for the checkpoints
     model.darksub_cfg['preprocess'] = cfg.preprocess
     model, optimizer, scaler = _place_model(model, cfg, device, world)
@@ -549,6 +554,10 @@ def _fit(cfg, train_data, val_data, out_dir, resume, classes, progress, log, on_
                      ' + '.join(map(str, np.atleast_1d(getattr(train_data, 'root', type(train_data).__name__)))))
     if hasattr(train_data, 'root'): meta_base['training_sets'] = [dataset_provenance(r) for r in np.atleast_1d(train_data.root)]
     if getattr(train_data, 'class_folders', None): meta_base['class_folders'] = dict(train_data.class_folders)  # {class folder: class}
+    prov = meta_base.get('training_sets', [{}])[0]
+    meta_base['domain'] = training_domain(val_data if simulated else train_data,  # a simulated run: its validation split, fresh images of the preset
+                                          train_data.config.pixel_scale if simulated else prov.get('pixel_scale', PIXEL_SCALE), seed=cfg.seed,
+                                          source={'data': meta_base['data'], **({} if simulated or 'pixel_scale' in prov else {'pixel_scale': 'assumed (Model I)'})})
     net = model
     if world > 1: net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None)
     if cfg.compile: net = torch.compile(net)
