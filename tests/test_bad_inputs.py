@@ -145,6 +145,16 @@ def c_import_existing(t, ck):
     assert run_inproc('import', src, t/'out').returncode == 0
     return dict(argv=['import', src, t/'out'], names=t/'out'/'manifest.json', expect=['already holds a dataset', '--overwrite'], keep=[t/'out'])
 
+def c_fit_uint8(t, ck):
+    f = t/'u8.npy'; np.save(f, (np.random.default_rng(0).random((64, 64)) * 255).astype(np.uint8))
+    return dict(argv=['fit', f, '--out', t/'fit', '--device', 'cpu', '--no-figures'], names=f,
+                expect=['holds uint8 pixels', 'never rescaled silently', '--scale 255'], absent=[t/'fit'])
+
+def c_predict_other_size(t, ck):
+    f = t/'big.npy'; np.save(f, np.random.default_rng(0).random((300, 300)).astype(np.float32))
+    return dict(argv=['predict', f, '--out', t/'p.csv', '--device', 'cpu'], names=f,
+                expect=['is 300x300 pixels but the model was trained on 150x150 images at 0.05 arcsec/pixel', '--resize'], absent=[t/'p.csv'])
+
 def c_stray_files(t, ck):
     ds = make_dataset(t/'ds'); (ds/'train'/'no'/'notes.txt').write_text('hello'); (ds/'train'/'no'/'3.npy.bak').write_bytes(b'x')
     return dict(argv=['validate', ds], names=Path('no/notes.txt'), expect=['ignoring 2 file(s) that are not .npy images', 'expected only <class>/<i>.npy files'])
