@@ -11,11 +11,11 @@ import torch
 import darksub
 from .core import DarksubError, atomic_path, jsonable, keep_freed_memory, resolve_device, write_json
 from .simulate import PIXEL_SCALE, PRESETS, PSF_FWHM, SimulatedLensStream
-from .io import DEEPLENSE_TEST_I_ID, download_deeplense, find_npy, load_npy
+from .io import DEEPLENSE_TEST_I_ID, download_deeplense, find_npy
 from .distributed import close_distributed, init_distributed
 from .datasets import LensDataset, describe_class_mapping, validate_dataset, write_dataset
 from .ingest import import_dataset
-from .domain import check_model_input, domain_summary, parse_scale
+from .domain import check_model_input, domain_summary, parse_scale, read_model_input
 from .models import list_models
 from .checkpoint import DEFAULT_CHECKPOINT
 from .train import TrainConfig, fit
@@ -47,6 +47,14 @@ def bounded(kind,  # int or float
         return v
     parse.__name__ = kind.__name__  # argparse names the type in its messages
     return parse
+
+# %% ../nbs_lib/20_cli.ipynb #1d66f619
+def _input_args(ap: argparse.ArgumentParser,  # the parser of a command that feeds images to a model
+                resize: bool = True):  # also --resize (commands with a trained model's input size)
+    "Add the input boundary's options: `--scale` (read by `darksub.domain.parse_scale`) and `--resize`."
+    ap.add_argument('--scale', type=parse_scale, default=None,
+                    help="integer or unscaled images: divide by this number (e.g. 255) or 'minmax' (each image to [0, 1]); never done silently")
+    if resize: ap.add_argument('--resize', action='store_true', help="resample images of another size to the model's (assumes the same field of view, printed)")
 
 # %% ../nbs_lib/20_cli.ipynb #70508d9d
 def _parse_counts(items: list[str], splits: list[str] | None):
@@ -195,9 +203,8 @@ def train_cli(argv: list[str] | None = None,  # the arguments after `darksub tra
     ap.add_argument('--resume', action='store_true', help='continue the run in --out from its last completed epoch')
     ap.add_argument('--compile', action='store_true', help='torch.compile the model (GPU: slower start, faster steps)')
     ap.add_argument('--quiet', action='store_true', help='no progress bar')
-    ap.add_argument('--scale', default=None, help="integer or unscaled images: divide by this number (e.g. 255) or 'minmax' (each image to [0, 1]); never done silently")
+    _input_args(ap, resize=False)
     a = ap.parse_args(argv)
-    parse_scale(a.scale)
     if a.threads: torch.set_num_threads(a.threads)
     cfg = TrainConfig(model=a.model, model_kwargs=_parse_model_args(a.model_arg), epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, weight_decay=a.weight_decay,
                       steps_per_epoch=a.steps_per_epoch, patience=a.patience, img_size=a.img_size, preprocess=a.preprocess,
@@ -239,13 +246,12 @@ def evaluate_cli(argv: list[str] | None = None,  # the arguments after `darksub 
     ap.add_argument('--seed', type=bounded(int, 0), default=0, help='seed of the bootstrap (default: 0)')
     ap.add_argument('--allow-pickle', action='store_true', help='read pickled Model I object arrays (runs code from the files: trusted data only)')
     ap.add_argument('--out', default=None, help='also write the JSON to this file')
-    ap.add_argument('--scale', default=None, help="integer or unscaled images: divide by this number (e.g. 255) or 'minmax' (each image to [0, 1]); never done silently")
-    ap.add_argument('--resize', action='store_true', help="resample images of another size to the model's (assumes the same field of view, printed)")
+    _input_args(ap)
     a = ap.parse_args(argv)
     if not Path(a.data_dir).is_dir(): raise DarksubError(f"dataset folder {a.data_dir} not found")
     say = lambda line: print(f'darksub evaluate: {line}', file=sys.stderr)
     m, _, _ = evaluate_checkpoint(a.checkpoint, a.data_dir, a.split, a.device, a.tta, a.batch_size, a.n_boot, a.seed,
-                                  allow_pickle=a.allow_pickle, scale=parse_scale(a.scale), resize_to=a.resize, log=say)
+                                  allow_pickle=a.allow_pickle, scale=a.scale, resize_to=a.resize, log=say)
     if 'domain' in m: say(domain_summary(m['n'], m['domain']['n_out'], m['domain']['out_statistics']))
     if line := describe_class_mapping(m['class_folders']): print(f'darksub evaluate: {line}', file=sys.stderr)
     m = jsonable(m)
@@ -268,13 +274,12 @@ def predict_cli(argv: list[str] | None = None,  # the arguments after `darksub p
     ap.add_argument('--batch-size', type=bounded(int, 1), default=128, help='images per forward pass (default: 128)')
     ap.add_argument('--overwrite', action='store_true', help='replace --out if it exists')
     ap.add_argument('--allow-pickle', action='store_true', help='read pickled Model I object arrays (runs code from the files: trusted data only)')
-    ap.add_argument('--scale', default=None, help="integer or unscaled images: divide by this number (e.g. 255) or 'minmax' (each image to [0, 1]); never done silently")
-    ap.add_argument('--resize', action='store_true', help="resample images of another size to the model's (assumes the same field of view, printed)")
+    _input_args(ap)
     a = ap.parse_args(argv)
     out = Path(a.out)
     if out.exists() and not a.overwrite: raise DarksubError(f"{out} already exists; pass --overwrite to replace it")
     say = lambda line: print(f'darksub predict: {line}', file=sys.stderr)
-    rows, columns = predict_files(a.checkpoint, a.paths, a.device, a.tta, a.batch_size, a.allow_pickle, parse_scale(a.scale), a.resize, log=say)
+    rows, columns = predict_files(a.checkpoint, a.paths, a.device, a.tta, a.batch_size, a.allow_pickle, a.scale, a.resize, log=say)
     if 'in_domain' in columns:
         outside = [r['domain_statistic'] for r in rows if r['in_domain'] == 'false']
         say(domain_summary(len(rows), len(outside), {k: outside.count(k) for k in sorted(set(outside))}))
@@ -322,14 +327,10 @@ def sensitivity_cli(argv: list[str] | None = None,  # the arguments after `darks
 def _load_images(paths, allow_pickle: bool = False, scale=None) -> tuple[list[Path], np.ndarray]:
     files = find_npy(paths)
     if not files: raise DarksubError(f"no .npy images found in {', '.join(map(str, paths))}")
-    imgs = [check_model_input(*_with_dtype(f, allow_pickle), scale=scale)[0] for f in files]  # the input boundary: dtype, contrast, size
+    imgs = [read_model_input(f, scale=scale, allow_pickle=allow_pickle)[0] for f in files]  # the input boundary: dtype, contrast, size
     shapes = {i.shape for i in imgs}
     if len(shapes) > 1: raise DarksubError(f'images differ in shape ({sorted(shapes)}); fit images of one size per run')
     return files, np.stack(imgs).astype(np.float32)
-
-def _with_dtype(f: Path, allow_pickle: bool) -> tuple:
-    img, info = load_npy(f, allow_pickle=allow_pickle, return_info=True)
-    return img, str(f), info['dtype']
 
 def _names(files: list[Path]) -> list[str]:
     "Output names: the file stem, prefixed by its folder when stems repeat."
@@ -352,9 +353,9 @@ def fit_cli(argv: list[str] | None = None,  # the arguments after `darksub fit` 
     ap.add_argument('--no-figures', action='store_true', help='write only the JSON files')
     ap.add_argument('--allow-pickle', action='store_true', help='load pickled object arrays (executes code from the file: trusted files only)')
     ap.add_argument('--overwrite', action='store_true', help='replace existing outputs')
-    ap.add_argument('--scale', default=None, help="integer or unscaled images: divide by this number (e.g. 255) or 'minmax' (each image to [0, 1]); never done silently")
+    _input_args(ap, resize=False)
     a = ap.parse_args(argv)
-    files, imgs = _load_images(a.images, a.allow_pickle, parse_scale(a.scale))
+    files, imgs = _load_images(a.images, a.allow_pickle, a.scale)
     out, names = Path(a.out), _names(files)
     if not a.overwrite:
         clash = [out / f'{n}.json' for n in names if (out / f'{n}.json').exists()]

@@ -8,12 +8,13 @@ import math
 import numpy as np
 import torch
 from .core import DarksubError
+from .io import load_npy
 from .simulate import CLASSES, PIXEL_SCALE, SimConfig, get_preset, simulate_lenses
 from .preprocess import resize
 
 # %% auto #0
 __all__ = ['DOMAIN_FEATURES', 'MIN_SIDE', 'image_statistics', 'domain_from_images', 'domain_scores', 'domain_summary',
-           'preset_domain', 'training_domain', 'parse_scale', 'check_model_input']
+           'preset_domain', 'training_domain', 'parse_scale', 'check_model_input', 'read_model_input']
 
 # %% ../nbs_lib/09a_domain.ipynb #556671ca
 DOMAIN_FEATURES = {  # name: what it measures
@@ -159,3 +160,13 @@ def check_model_input(img: np.ndarray,  # one image (1, H, W) float32, as darksu
                     f"i.e. {want[1] * ps / img.shape[2]:.4g} arcsec/pixel before resampling")
             img = resize(torch.from_numpy(img), want, 'area' if img.shape[2] > want[1] else 'bilinear').numpy()
     return img, note
+
+# %% ../nbs_lib/09a_domain.ipynb #86fd80ad
+def read_model_input(path,  # a .npy image file in any layout darksub.io.load_npy reads
+                     domain: dict | None = None,  # the model's domain (None: training data)
+                     scale=None,  # None, a positive divisor or 'minmax'
+                     resize_to: bool = False,  # resample an image of another size to the domain's
+                     allow_pickle: bool = False) -> tuple[np.ndarray, str]:  # read pickled object arrays (trusted files only)
+    "`check_model_input` of the image in a file, with the dtype the file stores: (image as the model receives it, note)."
+    img, info = load_npy(path, allow_pickle=allow_pickle, return_info=True)
+    return check_model_input(img, str(path), info['dtype'], domain, scale, resize_to)

@@ -13,10 +13,10 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 from .core import DarksubError, atomic_path, resolve_device
 from .metrics import classification_metrics
-from .io import load_npy, find_npy
+from .io import find_npy
 from .datasets import UNSPLIT, LensDataset, class_name, dataset_splits
 from .preprocess import dihedral_views
-from .domain import check_model_input, domain_scores
+from .domain import domain_scores, read_model_input
 from .checkpoint import load_for_inference
 from .train import read_history
 
@@ -103,8 +103,7 @@ def score_files(model: nn.Module, meta: dict, fit, pre,  # as `load_for_inferenc
     for i in range(0, len(files), chunk):
         raw = []
         for f in files[i:i + chunk]:
-            img, info = load_npy(f, allow_pickle=allow_pickle, return_info=True)
-            x, note = check_model_input(img, str(f), info['dtype'], domain, scale, resize_to)
+            x, note = read_model_input(f, domain, scale, resize_to, allow_pickle)
             if note and note not in said: said.add(note); log(note)
             raw.append(x)
         if domain is not None:

@@ -74,14 +74,14 @@ def _numeric_layout(shape: tuple, dtype: np.dtype, path) -> tuple[str, tuple[int
     raise DarksubError(f"{path} holds an array of shape {shape}{hint}; expected one single-channel image of shape "
                        f"(H, W) or (1, H, W), e.g. (1, 150, 150)")
 
-def _to_image(arr: np.ndarray, path, check_finite: bool = True) -> tuple[np.ndarray, str, np.ndarray | None]:
+def _to_image(arr: np.ndarray, path) -> tuple[np.ndarray, str, np.ndarray | None]:
     "(image (1, H, W) float32, layout, label row or None) of a plain array in any numeric layout."
     layout, hw = _numeric_layout(arr.shape, arr.dtype, path)
     label_row = np.array(arr[-1], dtype=np.float64) if layout == 'label_row' else None
     body = arr[:-1] if layout == 'label_row' else arr
     with np.errstate(over='ignore', invalid='ignore'):  # float64 beyond the float32 range becomes inf, reported below
         img = np.array(body, dtype=np.float32).reshape(1, *hw)  # a fresh, writable copy (also of a memory map)
-    if check_finite and not np.isfinite(img).all():
+    if not np.isfinite(img).all():
         n_nan, n_inf = int(np.isnan(img).sum()), int(np.isinf(img).sum())
         raise DarksubError(f"{path} has {n_nan} NaN and {n_inf} infinite pixel(s) (as float32); expected finite values")
     return img, layout, label_row
