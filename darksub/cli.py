@@ -4,12 +4,13 @@
 
 # %% ../nbs_lib/20_cli.ipynb #bc3a019c
 from __future__ import annotations
-import argparse, csv, json, math, os, sys
+import argparse, contextlib, csv, json, math, os, sys
 from pathlib import Path
 import numpy as np
 import torch
 import darksub
 from .core import DarksubError, atomic_path, jsonable, keep_freed_memory, resolve_device, write_json
+from .outputs import claim_output, output_path
 from .simulate import PIXEL_SCALE, PRESETS, PSF_FWHM, SimulatedLensStream
 from .io import DEEPLENSE_TEST_I_ID, download_deeplense, find_npy
 from .distributed import close_distributed, init_distributed
@@ -17,7 +18,7 @@ from .datasets import LensDataset, describe_class_mapping, validate_dataset, wri
 from .ingest import import_dataset
 from .domain import check_model_input, domain_summary, parse_scale, read_model_input
 from .models import list_models
-from .checkpoint import DEFAULT_CHECKPOINT
+from .checkpoint import DEFAULT_CHECKPOINT, resolve_checkpoint
 from .train import TrainConfig, fit
 from .evaluate import evaluate_checkpoint, predict_files
 from .reconstruct import FEATURE_NAMES, FIT_KEYS, anomaly_features, fit_lens, sis_reconstruction
@@ -55,6 +56,19 @@ def _input_args(ap: argparse.ArgumentParser,  # the parser of a command that fee
     ap.add_argument('--scale', type=parse_scale, default=None,
                     help="integer or unscaled images: divide by this number (e.g. 255) or 'minmax' (each image to [0, 1]); never done silently")
     if resize: ap.add_argument('--resize', action='store_true', help="resample images of another size to the model's (assumes the same field of view, printed)")
+
+# %% ../nbs_lib/20_cli.ipynb #77007aa2
+def _checkpoint_files(checkpoint) -> list[Path]:
+    "The weights file and sidecar a checkpoint argument names: inputs that no output of the run may replace."
+    w = resolve_checkpoint(checkpoint)
+    return [w, w.with_suffix('.json')]
+
+def _claim_file(out: str | None,  # the --out/--json argument (None: the command writes no file)
+                default_name: str,  # file name inside a folder given as `--out DIR/`
+                overwrite: bool = False, reads=(), read_suffixes=('.npy',)):
+    "`claim_output` of an optional output file argument (`output_path` reads DIR/ as DIR/default_name); a no-op for None."
+    if out is None: return contextlib.nullcontext(None)
+    return claim_output(output_path(out, default_name), overwrite, reads, read_suffixes)
 
 # %% ../nbs_lib/20_cli.ipynb #70508d9d
 def _parse_counts(items: list[str], splits: list[str] | None):
@@ -97,9 +111,10 @@ def simulate_cli(argv: list[str] | None = None,  # the arguments after `darksub 
     rank, world, dev = init_distributed(a.device)  # under torchrun: each rank writes its shard of the batches
     keep_freed_memory()  # this process simulates too (one worker, or the batches of its rank)
     try:
-        m = write_dataset(a.out, n, splits=splits, seed=a.seed, config=a.preset, device=str(dev), overwrite=a.overwrite, reuse=a.reuse,
-                          batch_size=a.batch_size, progress=not a.no_progress, workers=a.workers,
-                          backend=None if a.backend == 'auto' else a.backend)
+        with claim_output(a.out, folder=True) if rank == 0 else contextlib.nullcontext():  # rank 0 holds OUT for the run
+            m = write_dataset(a.out, n, splits=splits, seed=a.seed, config=a.preset, device=str(dev), overwrite=a.overwrite, reuse=a.reuse,
+                              batch_size=a.batch_size, progress=not a.no_progress, workers=a.workers,
+                              backend=None if a.backend == 'auto' else a.backend)
     finally: close_distributed()
     if rank: return 0
     r = m['run']
@@ -119,7 +134,8 @@ def download_cli(argv: list[str] | None = None,  # the arguments after `darksub 
     ap.add_argument('--overwrite', action='store_true', help='replace an extracted dataset already in OUT')
     ap.add_argument('--allow-pickle', action='store_true', help='accept pickled object arrays when validating (trusted files only)')
     a = ap.parse_args(argv)
-    root = download_deeplense(a.out, a.file_id, a.archive, a.overwrite)
+    with claim_output(a.out, folder=True, reads=[a.archive] if a.archive else ()):
+        root = download_deeplense(a.out, a.file_id, a.archive, a.overwrite)
     rep = validate_dataset(root, allow_pickle=a.allow_pickle, check_values=False)
     print(f"darksub download: {rep['n_images']} images in {root} ({rep['layout']} layout), classes {', '.join(rep['classes'])}, "
           + ', '.join(f"{s}: {v['n']}" for s, v in rep['splits'].items()))
@@ -161,7 +177,8 @@ def import_cli(argv: list[str] | None = None,  # the arguments after `darksub im
     ap.add_argument('--batch-size', type=bounded(int, 1), default=1000, help='images per resumable batch (default: 1000)')
     ap.add_argument('--overwrite', action='store_true', help='replace a dataset already in DEST')
     a = ap.parse_args(argv)
-    import_dataset(a.src, a.dest, a.allow_pickle, a.seed, tuple(a.fractions), a.overwrite, a.batch_size, log=print)
+    with claim_output(a.dest, folder=True, reads=[a.src]):
+        import_dataset(a.src, a.dest, a.allow_pickle, a.seed, tuple(a.fractions), a.overwrite, a.batch_size, log=print)
     return 0
 
 # %% ../nbs_lib/20_cli.ipynb #d01b10bf
@@ -211,7 +228,10 @@ def train_cli(argv: list[str] | None = None,  # the arguments after `darksub tra
                       augment=a.augment, amp=a.amp, workers=a.workers, seed=a.seed, device=a.device, sim_preset=a.preset,
                       sim_val_per_class=a.val_per_class, compile=a.compile, init=a.init)
     rank, world, dev = init_distributed(a.device)  # under torchrun: this process's rank and device (cuda:LOCAL_RANK)
-    try: return _train_main(a, cfg, rank, dev)
+    reads = [*(a.data or []), *(_checkpoint_files(a.init) if a.init else [])]
+    try:
+        with claim_output(a.out, folder=True, reads=reads) if rank == 0 else contextlib.nullcontext():  # rank 0 holds RUN_DIR
+            return _train_main(a, cfg, rank, dev)
     finally: close_distributed()
 
 def _train_main(a, cfg: TrainConfig, rank: int, dev: torch.device) -> int:
@@ -245,17 +265,20 @@ def evaluate_cli(argv: list[str] | None = None,  # the arguments after `darksub 
     ap.add_argument('--n-boot', type=bounded(int, 0), default=200, help='bootstrap resamples for the 95%% intervals; 0 = none (default: 200)')
     ap.add_argument('--seed', type=bounded(int, 0), default=0, help='seed of the bootstrap (default: 0)')
     ap.add_argument('--allow-pickle', action='store_true', help='read pickled Model I object arrays (runs code from the files: trusted data only)')
-    ap.add_argument('--out', default=None, help='also write the JSON to this file')
+    ap.add_argument('--out', default=None, help='also write the JSON to this file (DIR/: DIR/metrics.json)')
+    ap.add_argument('--overwrite', action='store_true', help='replace --out if it exists')
     _input_args(ap)
     a = ap.parse_args(argv)
     if not Path(a.data_dir).is_dir(): raise DarksubError(f"dataset folder {a.data_dir} not found")
     say = lambda line: print(f'darksub evaluate: {line}', file=sys.stderr)
-    m, _, _ = evaluate_checkpoint(a.checkpoint, a.data_dir, a.split, a.device, a.tta, a.batch_size, a.n_boot, a.seed,
-                                  allow_pickle=a.allow_pickle, scale=a.scale, resize_to=a.resize, log=say)
-    if 'domain' in m: say(domain_summary(m['n'], m['domain']['n_out'], m['domain']['out_statistics']))
-    if line := describe_class_mapping(m['class_folders']): print(f'darksub evaluate: {line}', file=sys.stderr)
-    m = jsonable(m)
-    if a.out: write_json(a.out, m)
+    reads = [a.data_dir, *_checkpoint_files(a.checkpoint)]  # images, manifest, truth files; weights and sidecar
+    with _claim_file(a.out, 'metrics.json', a.overwrite, reads, read_suffixes=('.npy', '.json', '.npz')) as out:
+        m, _, _ = evaluate_checkpoint(a.checkpoint, a.data_dir, a.split, a.device, a.tta, a.batch_size, a.n_boot, a.seed,
+                                      allow_pickle=a.allow_pickle, scale=a.scale, resize_to=a.resize, log=say)
+        if 'domain' in m: say(domain_summary(m['n'], m['domain']['n_out'], m['domain']['out_statistics']))
+        if line := describe_class_mapping(m['class_folders']): print(f'darksub evaluate: {line}', file=sys.stderr)
+        m = jsonable(m)
+        if out: write_json(out, m)
     print(json.dumps(m))
     return 0
 
@@ -268,7 +291,7 @@ def predict_cli(argv: list[str] | None = None,  # the arguments after `darksub p
     ap.add_argument('--checkpoint', default=DEFAULT_CHECKPOINT,
                     help=f"checkpoint file/folder or a shipped model's name (default: {DEFAULT_CHECKPOINT}, trained on varied hosts; "
                          f"crop_resnet_d4: the Model I model)")
-    ap.add_argument('--out', required=True, help='CSV file to write (columns path,pred,p_<class>...,label)')
+    ap.add_argument('--out', required=True, help='CSV file to write (columns path,pred,p_<class>...,label; DIR/: DIR/predictions.csv)')
     ap.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]' (default: auto)")
     ap.add_argument('--tta', action='store_true', help='average the probabilities over the 8 rotations/flips')
     ap.add_argument('--batch-size', type=bounded(int, 1), default=128, help='images per forward pass (default: 128)')
@@ -276,8 +299,10 @@ def predict_cli(argv: list[str] | None = None,  # the arguments after `darksub p
     ap.add_argument('--allow-pickle', action='store_true', help='read pickled Model I object arrays (runs code from the files: trusted data only)')
     _input_args(ap)
     a = ap.parse_args(argv)
-    out = Path(a.out)
-    if out.exists() and not a.overwrite: raise DarksubError(f"{out} already exists; pass --overwrite to replace it")
+    with _claim_file(a.out, 'predictions.csv', a.overwrite, [*a.paths, *_checkpoint_files(a.checkpoint)]) as out:
+        return _predict_main(a, out)
+
+def _predict_main(a, out: Path) -> int:
     say = lambda line: print(f'darksub predict: {line}', file=sys.stderr)
     rows, columns = predict_files(a.checkpoint, a.paths, a.device, a.tta, a.batch_size, a.allow_pickle, a.scale, a.resize, log=say)
     if 'in_domain' in columns:
@@ -311,7 +336,8 @@ def sensitivity_cli(argv: list[str] | None = None,  # the arguments after `darks
     ap.add_argument('--fpr', type=bounded(float, 0.001, 0.5), default=0.05,
                     help="false-positive rate of 'detected', fixed on the preset's no lenses (default: 0.05)")
     a = ap.parse_args(argv)
-    s = run_sensitivity(a.checkpoint, a.out, a.preset, a.n, a.seed, a.device, a.bins, a.n_boot, not a.no_twin, a.fpr, overwrite=a.overwrite, log=print)
+    with claim_output(a.out, folder=True, reads=_checkpoint_files(a.checkpoint)):
+        s = run_sensitivity(a.checkpoint, a.out, a.preset, a.n, a.seed, a.device, a.bins, a.n_boot, not a.no_twin, a.fpr, overwrite=a.overwrite, log=print)
     for name, m in s['metrics'].items():
         if m['auc_ovr_macro'] is not None and np.isfinite(m['auc_ovr_macro']): print(f"{name}: macro AUC {m['auc_ovr_macro']:.3f}, accuracy {m['accuracy']:.3f}")
     for r in s['thresholds']:
@@ -356,10 +382,14 @@ def fit_cli(argv: list[str] | None = None,  # the arguments after `darksub fit` 
     _input_args(ap, resize=False)
     a = ap.parse_args(argv)
     files, imgs = _load_images(a.images, a.allow_pickle, a.scale)
-    out, names = Path(a.out), _names(files)
+    with claim_output(a.out, folder=True, reads=a.images) as out:
+        return _fit_main(a, files, imgs, out)
+
+def _fit_main(a, files: list[Path], imgs: np.ndarray, out: Path) -> int:
+    names = _names(files)
     if not a.overwrite:
-        clash = [out / f'{n}.json' for n in names if (out / f'{n}.json').exists()]
-        if clash: raise DarksubError(f'{clash[0]} already exists; pass --overwrite to replace it')
+        clash = [f for n in names for f in (out/f'{n}.json', out/f'{n}.png') if f.exists()] + [f for f in [out/'summary.json'] if f.exists()]
+        if clash: raise DarksubError(f'{clash[0]} already exists (an earlier fit); pass --overwrite to replace it, or choose another --out')
     fit = fit_lens(imgs, a.steps, a.lbfgs_steps, a.starts, batch_size=a.batch_size, device=a.device,
                    pixel_scale=a.pixel_scale, psf_fwhm=a.psf_fwhm)
     sis = sis_reconstruction(imgs, a.pixel_scale, a.psf_fwhm)
@@ -416,12 +446,14 @@ def _bench_cli(mode: str, argv) -> int:
     ap.add_argument('--seconds', type=bounded(float, 0.01), default=10., help='timing budget per model after one warm-up step')
     ap.add_argument('--device', default='auto'); ap.add_argument('--threads', type=bounded(int, 1), default=None, help='torch CPU threads')
     ap.add_argument('--json', default=None, metavar='PATH', help='also write the rows to this JSON file')
+    ap.add_argument('--overwrite', action='store_true', help='replace --json if it exists')
     a = ap.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
-    rows = bench_models(mode, a.models, a.batch_size, a.img_size, a.seconds, a.device, log=lambda s: print(s, file=sys.stderr))
-    print(f"darksub bench {mode}: {torch.get_num_threads()} CPU threads, torch {torch.__version__}, darksub {darksub.__version__}\n")
-    print(bench_table(rows))
-    if a.json: write_json(a.json, {'command': 'darksub bench ' + ' '.join([mode, *argv]), 'threads': torch.get_num_threads(), 'rows': rows})
+    with _claim_file(a.json, f'bench_{mode}.json', a.overwrite) as out:
+        rows = bench_models(mode, a.models, a.batch_size, a.img_size, a.seconds, a.device, log=lambda s: print(s, file=sys.stderr))
+        print(f"darksub bench {mode}: {torch.get_num_threads()} CPU threads, torch {torch.__version__}, darksub {darksub.__version__}\n")
+        print(bench_table(rows))
+        if out: write_json(out, {'command': 'darksub bench ' + ' '.join([mode, *argv]), 'threads': torch.get_num_threads(), 'rows': rows})
     return 0
 
 def bench_train_cli(argv: list[str] | None = None,  # the arguments after `darksub bench train` (None: sys.argv[1:])
@@ -472,10 +504,12 @@ def bench_fit_cli(argv: list[str] | None = None,  # the arguments after `darksub
     ap.add_argument('--pso-particles', type=bounded(int, 1), default=50)
     ap.add_argument('--pso-iterations', type=bounded(int, 1), default=100)
     ap.add_argument('--json', default=None, help='also write the results to this JSON file')
+    ap.add_argument('--overwrite', action='store_true', help='replace --json if it exists')
     a = ap.parse_args(argv)
-    result = bench_fit(a.n, a.seed, a.steps, a.lbfgs_steps, a.starts, a.device, a.lenstronomy_n, a.pso_particles, a.pso_iterations)
-    print(bench_fit_text(result))
-    if a.json: write_json(a.json, result)
+    with _claim_file(a.json, 'bench_fit.json', a.overwrite) as out:
+        result = bench_fit(a.n, a.seed, a.steps, a.lbfgs_steps, a.starts, a.device, a.lenstronomy_n, a.pso_particles, a.pso_iterations)
+        print(bench_fit_text(result))
+        if out: write_json(out, result)
     return 0
 
 # %% ../nbs_lib/20_cli.ipynb #1199d757
@@ -493,14 +527,21 @@ def bench_report_cli(argv: list[str] | None = None,  # the arguments after `dark
     ap.add_argument('--device', default='auto'); ap.add_argument('--threads', type=bounded(int, 1), default=None, help='torch CPU threads')
     ap.add_argument('--out', default='assets', help='folder for bench_<device>.md, .json and .png (default assets)')
     ap.add_argument('--readme', default=None, help='also copy the table into this README between <!-- bench:<device> --> markers')
+    ap.add_argument('--overwrite', action='store_true', help='replace an earlier report of this device in --out')
     a = ap.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
+    key = resolve_device(a.device).type
+    with claim_output(a.out, folder=True) as out:
+        earlier = [f for f in (out/f'bench_{key}.{x}' for x in ('md', 'json', 'png')) if f.exists()]
+        if earlier and not a.overwrite: raise DarksubError(f'{earlier[0]} already exists (an earlier report); pass --overwrite to replace it')
+        return _bench_report_main(a, argv, key, out)
+
+def _bench_report_main(a, argv, key: str, out: Path) -> int:
     keep_freed_memory()  # a dedicated process: its simulator timing as in the simulation workers
     cmd = 'darksub bench report ' + ' '.join(sys.argv[2:] if argv is None else argv)
     rep = bench_report(a.models, a.seconds, a.batch_size, a.img_size, a.sim_n, a.n_lenstronomy, a.backend, a.device, cmd.strip(),
                        log=lambda s: print(s, file=sys.stderr), sim_processes=a.sim_processes)
-    key = resolve_device(a.device).type
-    out = Path(a.out); fig_path = out/f'bench_{key}.png'
+    fig_path = out/f'bench_{key}.png'
     import matplotlib.pyplot as plt
     set_style(); fig, ax = plt.subplots(figsize=(6, 0.5 + 0.45 * len(rep['train'])))
     plot_bench(ax, rep); save_figure(fig, fig_path); plt.close(fig)

@@ -59,9 +59,15 @@ def seed_everything(seed: int) -> int:
 # %% ../nbs_lib/00_core.ipynb #c379df59
 _DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}  # a full, read-only or over-quota file system
 
+def _file_mode() -> int:
+    "The mode of a new file under this process's umask (0644 under umask 022), as `open` would create it."
+    try: umask = int(next(l for l in Path('/proc/self/status').read_text().splitlines() if l.startswith('Umask:')).split()[1], 8)
+    except (OSError, StopIteration, ValueError, IndexError): umask = os.umask(0o022); os.umask(umask)  # no /proc: read by setting it back
+    return 0o666 & ~umask
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, overwrite: bool = False):
-    "Yield a temporary path beside `path`; on success rename it to `path`, on error delete it (a full disk becomes a DarksubError)."
+    "Yield a temporary path beside `path` (parents created, mode from the umask); on success rename it to `path`, on error delete it (a full disk becomes a DarksubError)."
     path = Path(path)
     if path.exists() and not overwrite:
         raise DarksubError(f"{path} already exists; pass overwrite=True (CLI: --overwrite) to replace it")
@@ -70,6 +76,7 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = False):
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.part', dir=path.parent)
     os.close(fd)
     tmp = Path(tmp)
+    os.chmod(tmp, _file_mode())  # mkstemp makes 0600; the result is as readable as any file the user creates
     try:
         yield tmp
         os.replace(tmp, path)
@@ -188,7 +195,7 @@ def check_count(n,  # the value to check
     return int(n)
 
 # %% ../nbs_lib/00_core.ipynb #3589dbe6
-LAYERS = ('core', 'compat', 'metrics', 'random', 'physics', 'simulate', 'io', 'distributed', 'datasets', 'ingest', 'preprocess', 'domain',
+LAYERS = ('core', 'outputs', 'compat', 'metrics', 'random', 'physics', 'simulate', 'io', 'distributed', 'datasets', 'ingest', 'preprocess', 'domain',
           'models', 'checkpoint', 'train', 'evaluate', 'reconstruct', 'reference', 'experiments', 'plots', 'sensitivity', 'bench',
           'pipeline', 'cli')
 

@@ -4,14 +4,14 @@
 
 # %% ../nbs_lib/06_io.ipynb #97df1acb
 from __future__ import annotations
-import math, os, posixpath, re, shutil, stat, tarfile, tempfile, zipfile
+import lzma, math, os, posixpath, re, shutil, stat, tarfile, tempfile, zipfile, zlib
 from pathlib import Path
 import numpy as np
-from .core import DarksubError, atomic_path
+from .core import DarksubError, atomic_path, available_memory_gb, free_disk_bytes
 
 # %% auto #0
-__all__ = ['NPY_LAYOUTS', 'DEEPLENSE_TEST_I_ID', 'load_npy', 'npy_image_size', 'save_npy', 'save_npz', 'find_npy', 'safe_extract',
-           'download_deeplense']
+__all__ = ['NPY_LAYOUTS', 'MAX_NPY_BYTES', 'DEEPLENSE_TEST_I_ID', 'EXTRACT_LIMITS', 'load_npy', 'npy_image_size', 'save_npy',
+           'save_npz', 'find_npy', 'safe_extract', 'download_deeplense']
 
 # %% ../nbs_lib/06_io.ipynb #901772db
 NPY_LAYOUTS = {  # file layout: what one .npy file holds (the layouts of the DeepLense releases and of their users' copies)
@@ -23,6 +23,7 @@ NPY_LAYOUTS = {  # file layout: what one .npy file holds (the layouts of the Dee
 }
 
 # %% ../nbs_lib/06_io.ipynb #c3526162
+MAX_NPY_BYTES = 1 << 30  # the largest array darksub reads from one .npy file [bytes] (a 150 x 150 float64 image: 180 kB)
 _NPY_MAGIC = b'\x93NUMPY'
 _PICKLE_WARNING = ("it holds a pickled object array, and unpickling can execute arbitrary code stored in the file. "
                    "If you trust its source (e.g. the original DeepLense Model I files, object arrays [image, axion_mass]), "
@@ -40,10 +41,15 @@ def _read_npy(path: Path, read_data: bool = False):
             f.seek(0)
             version = np.lib.format.read_magic(f)
             if version == (1, 0): shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-            elif version == (2, 0): shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-            else: shape, fortran, dtype = np.lib.format._read_array_header(f, version)
+            elif version in ((2, 0), (3, 0)): shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)  # 3.0: 2.0 with a UTF-8 header
+            else: raise DarksubError(f"{path} is a .npy file of format version {version[0]}.{version[1]}, which NumPy does not read; "
+                                     f"expected version 1.0, 2.0 or 3.0 (numpy.save)")
             if not dtype.hasobject:
-                offset, nbytes = f.tell(), int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+                offset, nbytes = f.tell(), math.prod(shape) * dtype.itemsize  # Python integers: no overflow
+                budget = MAX_NPY_BYTES if nbytes <= 1 << 26 else min(MAX_NPY_BYTES, available_memory_gb() * 1e9 / 4)  # memory probed for large arrays only
+                if nbytes > budget:
+                    raise DarksubError(f"{path} announces a {dtype} array of shape {tuple(shape)} ({nbytes / 1e9:.3g} GB): more than the "
+                                       f"{budget / 1e9:.3g} GB darksub reads for one image (nothing was read); expected one lens image such as (1, 150, 150)")
                 size = os.fstat(f.fileno()).st_size
                 if size < offset + nbytes:
                     raise DarksubError(f"{path} is truncated: {size} bytes, but its header announces a {dtype} array of shape "
@@ -180,6 +186,16 @@ def find_npy(paths) -> list[Path]:
 DEEPLENSE_TEST_I_ID = '1ZEyNMEO43u3qhJAwJeBZxFBEYc_pVYZQ'  # Google Drive file id of the published Test I archive
 
 # %% ../nbs_lib/06_io.ipynb #187275d9
+EXTRACT_LIMITS = {  # what an archive may ask of darksub (a zip bomb, a million tiny files, a path 3,000 folders deep)
+    'members': 2_000_000,  # members (the Test I archive: about 40,000)
+    'depth': 32,  # folders in one member's path
+    'bytes': 200e9,  # extracted bytes in all (further bounded by the free disk)
+    'ratio': 100,  # extracted bytes per archive byte, for archives that extract to more than 'free_bytes'
+    'free_bytes': 1e9,  # extracted bytes allowed whatever the ratio
+}
+_ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}  # what zipfile decompresses
+_ZIP_METHOD_NAMES = {9: 'Deflate64', 12: 'bzip2', 93: 'Zstandard', 95: 'xz', 98: 'PPMd', 99: 'AES encryption'}
+
 def _escapes(name: str) -> str | None:
     "Why the archive path `name` would land outside the destination, or None."
     n = name.replace('\\', '/')
@@ -191,72 +207,111 @@ def _skip(name: str) -> bool:
     parts = [p for p in name.replace('\\', '/').split('/') if p]
     return not parts or '__MACOSX' in parts
 
+def _zip_problem(info: zipfile.ZipInfo) -> str | None:
+    "Why zipfile cannot extract this member (encrypted, a compression method it lacks), or None."
+    if info.flag_bits & 0x1: return 'is encrypted; extract the archive with its password and run `darksub import FOLDER DEST` on the folder'
+    if info.compress_type not in _ZIP_METHODS:
+        name = _ZIP_METHOD_NAMES.get(info.compress_type, f'number {info.compress_type}')
+        return f'is compressed with {name}, which Python cannot read; re-pack the folder with standard zip (deflate) or tar'
+    return None
+
 def _members(archive: Path):
-    "(kind, [(name, type, link target or None, member)]) of a zip or tar archive."
-    if zipfile.is_zipfile(archive):
-        with zipfile.ZipFile(archive) as zf:
-            out = []
-            for info in zf.infolist():
-                mode = info.external_attr >> 16
-                if stat.S_ISLNK(mode): out.append((info.filename, 'symlink', zf.read(info).decode('utf-8', 'replace'), info))
-                else: out.append((info.filename, 'dir' if info.is_dir() else 'file', None, info))
-            return 'zip', out
+    "(kind, [(name, type, link target or None, size [bytes], member)]) of a zip or tar archive."
     try:
+        if zipfile.is_zipfile(archive):
+            with zipfile.ZipFile(archive) as zf:
+                out = []
+                for info in zf.infolist():
+                    mode = info.external_attr >> 16
+                    if stat.S_ISLNK(mode) and _zip_problem(info) is None and info.file_size < 4096:
+                        out.append((info.filename, 'symlink', zf.read(info).decode('utf-8', 'replace'), info.file_size, info))
+                    else: out.append((info.filename, 'dir' if info.is_dir() else 'file', None, info.file_size, info))
+                return 'zip', out
         with tarfile.open(archive) as tf:
             out = []
             for m in tf.getmembers():
                 kind = ('dir' if m.isdir() else 'file' if m.isfile() else 'symlink' if m.issym() else 'hardlink' if m.islnk() else 'special')
-                out.append((m.name, kind, m.linkname if m.issym() or m.islnk() else None, m))
+                out.append((m.name, kind, m.linkname if m.issym() or m.islnk() else None, m.size if m.isfile() else 0, m))
             return 'tar', out
-    except (tarfile.TarError, OSError, EOFError) as e:
+    except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError, zlib.error, lzma.LZMAError, NotImplementedError, RuntimeError, ValueError) as e:
         raise DarksubError(f"{archive} is not a readable zip or tar archive ({' '.join(str(e).split())}); the download may be incomplete: delete it and try again") from None
 
 # %% ../nbs_lib/06_io.ipynb #6317b835
+def _member_problem(name: str, mtype: str, target: str | None, m, files: set) -> str | None:
+    "Why one archive member may not be extracted, or None."
+    if why := _escapes(name): return why
+    if (depth := len([p for p in name.replace('\\', '/').split('/') if p])) > EXTRACT_LIMITS['depth']:
+        return f"is nested {depth} folders deep (at most {EXTRACT_LIMITS['depth']})"
+    if mtype in ('symlink', 'hardlink'):
+        base = posixpath.dirname(name.replace('\\', '/')) if mtype == 'symlink' else ''
+        t = target.replace('\\', '/')
+        resolved = posixpath.normpath(posixpath.join(base, t))
+        if t.startswith('/') or re.match(r'^[A-Za-z]:', t) or resolved == '..' or resolved.startswith('../'):
+            return f"is a {mtype} to {target!r}, outside the destination"
+        if mtype == 'hardlink' and resolved not in files: return f"is a hard link to {target!r}, which the archive does not hold"
+    if mtype == 'special': return 'is a device file or FIFO'
+    if isinstance(m, zipfile.ZipInfo): return _zip_problem(m)
+    return None
+
+def _check_size(archive: Path, dest: Path, n: int, total: int):
+    "Refuse an archive with more members, or more extracted bytes, than EXTRACT_LIMITS and the free disk allow."
+    lim = EXTRACT_LIMITS
+    if n > lim['members']: raise DarksubError(f"refusing to extract {archive}: {n:,} members, more than {lim['members']:,}; nothing was written")
+    size = archive.stat().st_size
+    allowed = min(lim['bytes'], max(lim['free_bytes'], lim['ratio'] * size))
+    if total > allowed:
+        raise DarksubError(f"refusing to extract {archive}: it would expand to {total / 1e9:.3g} GB from {size / 1e6:.3g} MB, more than the "
+                           f"{allowed / 1e9:.3g} GB allowed ({lim['ratio']} x its size, at least {lim['free_bytes'] / 1e9:.3g} GB, at most "
+                           f"{lim['bytes'] / 1e9:.3g} GB: darksub.io.EXTRACT_LIMITS); nothing was written")
+    free, probe = free_disk_bytes(dest)
+    if total * 1.05 > free:
+        raise DarksubError(f"refusing to extract {archive}: it expands to {total / 1e9:.3g} GB but {probe} has {free / 1e9:.3g} GB free; nothing was written")
+
 def safe_extract(archive: str | os.PathLike,  # a .zip or .tar[.gz|.bz2|.xz] file
                  dest: str | os.PathLike,  # folder to extract into (created)
                  overwrite: bool = False) -> list[Path]:  # replace top-level entries of dest that the archive also holds
-    "Extract a zip or tar archive into `dest` after checking every member stays inside it; returns the top-level paths created."
+    "Extract a zip or tar archive into `dest` after checking every member (inside `dest`, no special files, within `EXTRACT_LIMITS` and the free disk); returns the top-level paths created, and leaves nothing on failure."
     archive, dest = Path(archive), Path(dest)
     if not archive.is_file(): raise DarksubError(f"archive {archive} does not exist")
     kind, members = _members(archive)
+    files = {posixpath.normpath(name.replace('\\', '/')) for name, mtype, *_ in members if mtype == 'file'}
     problems, keep = [], []
-    for name, mtype, target, m in members:
+    for name, mtype, target, size, m in members:
         if _skip(name): continue
-        why = _escapes(name)
-        if why is None and mtype in ('symlink', 'hardlink'):
-            base = posixpath.dirname(name.replace('\\', '/')) if mtype == 'symlink' else ''
-            t = target.replace('\\', '/')
-            resolved = posixpath.normpath(posixpath.join(base, t))
-            if t.startswith('/') or re.match(r'^[A-Za-z]:', t) or resolved == '..' or resolved.startswith('../'):
-                why = f"is a {mtype} to {target!r}, outside the destination"
-        if why is None and mtype == 'special': why = 'is a device file or FIFO'
-        if why: problems.append(f"{name!r} {why}")
+        if why := _member_problem(name, mtype, target, m, files): problems.append(f"{name[:200]!r} {why}")
         else: keep.append((name, m))
     if problems:
         raise DarksubError(f"refusing to extract {archive}: member {problems[0]}" +
                            (f" (and {len(problems) - 1} more unsafe member(s))" if len(problems) > 1 else '') +
                            "; nothing was written")
+    _check_size(archive, dest, len(keep), sum(size for name, _, _, size, _ in members if not _skip(name)))
     tops = sorted({name.replace('\\', '/').strip('/').split('/')[0] for name, _ in keep})
     clash = [t for t in tops if (dest/t).exists()]
     if clash and not overwrite:
         raise DarksubError(f"{dest} already holds {', '.join(clash)}; pass overwrite=True (CLI: --overwrite) to replace, nothing was written")
+    made = [d for d in [dest, *dest.parents] if not d.exists()]
     dest.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix='.extract-', dir=dest))
+    ok = False
     try:
         if kind == 'zip':
             with zipfile.ZipFile(archive) as zf:
-                for _, info in keep: zf.extract(info, tmp)
+                for _, info in keep: zf.extract(info, tmp)  # zipfile stops each member at its declared size (then a CRC error)
         else:
             with tarfile.open(archive) as tf:
-                tf.extractall(tmp, members=[m for _, m in keep], filter='data')
+                tf.extractall(tmp, members=[m for _, m in keep], filter='data')  # the standard library's checks of every member
         for t in tops:
             if (dest/t).is_dir() and not (dest/t).is_symlink(): shutil.rmtree(dest/t)
             elif (dest/t).exists() or (dest/t).is_symlink(): (dest/t).unlink()
             os.replace(tmp/t, dest/t)
-    except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError) as e:
-        raise DarksubError(f"extracting {archive} into {dest} failed: {e} (corrupt archive or disk full?)") from None
+        ok = True
+    except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, NotImplementedError, RuntimeError, KeyError) as e:
+        raise DarksubError(f"extracting {archive} into {dest} failed: {' '.join(str(e).split())[:300]} (corrupt archive or disk full?); nothing was kept") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        for d in made if not ok else ():  # folders made for a failed extraction
+            try: d.rmdir()
+            except OSError: break
     return [dest/t for t in tops]
 
 # %% ../nbs_lib/06_io.ipynb #959145af
@@ -274,7 +329,11 @@ def download_deeplense(dest: str | os.PathLike,  # folder to hold the archive an
                        quiet: bool = False) -> Path:  # no gdown progress bar
     "Download (gdown) and safely extract the published DeepLense Test I dataset into `dest`; returns `dest` (a dataset folder)."
     dest = Path(dest)
-    if (dest/'dataset').is_dir() and not overwrite: return dest  # already extracted: kept as is
+    if archive is not None and not Path(archive).is_file(): raise DarksubError(f"archive {archive} does not exist")
+    if (dest/'dataset').is_dir() and not overwrite:
+        if archive is None: return dest  # already downloaded and extracted: kept as is
+        raise DarksubError(f"{dest} already holds an extracted dataset; pass overwrite=True (CLI: --overwrite) to replace it with {archive}, "
+                           f"or choose another folder; nothing was read")
     created = not dest.exists()
     if archive is None:
         archive = dest/f'deeplense_test_i_{file_id}.archive'
@@ -288,7 +347,8 @@ def download_deeplense(dest: str | os.PathLike,  # folder to hold the archive an
             except Exception as e:  # gdown: FileURLRetrievalError (quota, permissions), requests errors (network)
                 if created and dest.is_dir() and not any(dest.iterdir()): dest.rmdir()  # leave nothing behind
                 raise DarksubError(_download_failed(file_id, dest, e)) from None
-    safe_extract(archive, dest, overwrite=overwrite)
+    tops = safe_extract(archive, dest, overwrite=overwrite)
     if not (dest/'dataset').is_dir() and not any((dest/s).is_dir() for s in ('train', 'val', 'test')):  # the split folders of darksub.datasets.SPLITS
-        raise DarksubError(f"{archive} was extracted into {dest} but holds no dataset/{{train,val}} folders; expected the DeepLense Test I archive")
+        for t in tops: shutil.rmtree(t) if t.is_dir() and not t.is_symlink() else t.unlink()  # nothing of a wrong archive is kept
+        raise DarksubError(f"{archive} holds no dataset/{{train,val}} folders (it was not kept); expected the DeepLense Test I archive")
     return dest

@@ -8,6 +8,7 @@ import ast, json, os, sys, time
 from importlib import resources
 from pathlib import Path
 from .core import DarksubError, write_json, default_device, check_disk, check_memory
+from .outputs import claim_output
 
 # %% auto #0
 __all__ = ['load_profiles', 'get_profile', 'estimate_resources', 'find_notebooks', 'parse_value', 'run_pipeline']
@@ -95,6 +96,16 @@ def _notebook_range(rels: list[str], start_from: str | None, stop_after: str | N
         if stop <= start: raise DarksubError(f"--to {stop_after!r} comes before --from {start_from!r}: nothing to run")
     return start, stop
 
+def _check_override_types(overrides: dict, defaults: dict):
+    "Refuse a `-p KEY VALUE` whose type differs from the knob's default (an int, float or bool) before anything runs."
+    kinds = {bool: (bool,), int: (int,), float: (int, float)}
+    for k, v in overrides.items():
+        d = defaults.get(k)
+        ok = kinds.get(type(d))
+        if ok and (not isinstance(v, ok) or (isinstance(v, bool) and type(d) is not bool)):
+            what = {bool: 'True or False', int: 'a whole number', float: 'a number'}[type(d)]
+            raise DarksubError(f"-p {k} {v!r}: expected {what}, like its default {d!r}; nothing was run")
+
 def _check_resources(knobs: dict, run_dir: Path, force: bool) -> tuple[dict, list[str]]:
     "The profile's estimated needs, and the shortfalls of disk or memory (refused before anything runs unless `force`)."
     need, short = estimate_resources(knobs), []
@@ -143,15 +154,25 @@ def run_pipeline(profile: str = 'quick',  # profile name: smoke, quick or full
     knobs.update(overrides or {})
     run_dir = Path(knobs['RUN_DIR'])
     notebooks = find_notebooks(root)
+    if not notebooks: raise DarksubError(f"{root} holds no numbered notebooks ([0-9][0-9]_*/[0-9][0-9]_*.ipynb): expected the darksub repository root (--root)")
     rels = [p.relative_to(root).as_posix() for p in notebooks]
-    declared = {nb: pm.inspect_notebook(str(nb)) for nb in notebooks}
+    declared = {}
+    for nb, rel in zip(notebooks, rels):
+        try: declared[nb] = pm.inspect_notebook(str(nb))
+        except Exception as e: raise DarksubError(f"{rel}: its parameters cannot be read ({type(e).__name__}: {e}); expected a Jupyter notebook with a kernel") from None
     unknown = sorted(set(overrides or {}) - profile_knobs - {k for d in declared.values() for k in d})
     if unknown:
         raise DarksubError(f"unknown parameter(s) {', '.join(unknown)}: expected a knob of profile {profile!r} or a parameter "
                            f"of a notebook: {', '.join(sorted(profile_knobs))}")
+    defaults = {k: v['default'] for d in declared.values() for k, v in d.items()}
+    _check_override_types(overrides or {}, {**{k: parse_value(v) for k, v in defaults.items()}, **get_profile(profile, root, run_dir)})
     start, stop = _notebook_range(rels, start_from, stop_after)
     need, short = _check_resources(knobs, run_dir, force)
     _check_kernel(kernel_name)
+    with claim_output(run_dir, folder=True):  # one pipeline at a time writes a run folder
+        return _run_notebooks(profile, root, overrides, knobs, notebooks, rels, declared, start, stop, run_dir, need, short, kernel_name, log)
+
+def _run_notebooks(profile, root, overrides, knobs, notebooks, rels, declared, start, stop, run_dir, need, short, kernel_name, log) -> dict:
     summary_path = run_dir/'summary.json'
     previous = {}
     if (start or stop < len(rels)) and summary_path.exists():

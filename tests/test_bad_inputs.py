@@ -274,19 +274,29 @@ def c_unknown_option(t, ck):
                 expect=['unrecognized arguments: --n-per-klass 2'], absent=[t/'out'])
 
 def c_unknown_knob(t, ck):
-    return dict(argv=['pipeline', '--profile', 'smoke', '-p', 'EPOHCS', '3', '--root', t, '--run-dir', t/'runs'], names=None,
+    return dict(argv=['pipeline', '--profile', 'smoke', '-p', 'EPOHCS', '3', '--root', _nb_root(t), '--run-dir', t/'runs'], names=None,
                 expect=['unknown parameter(s) EPOHCS', "expected a knob of profile 'smoke'"], absent=[t/'runs'])
 
 def c_pipeline_low_memory(t, ck):
     "A profile whose largest step needs more memory than any machine has: refused before anything runs."
-    return dict(argv=['pipeline', '--profile', 'smoke', '-p', 'BATCH_SIZE', '1000000', '--root', t, '--run-dir', t/'runs'], names=None,
+    return dict(argv=['pipeline', '--profile', 'smoke', '-p', 'BATCH_SIZE', '1000000', '--root', _nb_root(t), '--run-dir', t/'runs'], names=None,
                 expect=['GB of memory but only', 'GB is available', 'choose a smaller profile', '-p BATCH_SIZE 16', '--force'],
                 absent=[t/'runs'])
 
 def c_pipeline_low_disk(t, ck):
     "A profile whose dataset does not fit on the disk: refused before anything runs, naming the folder."
-    return dict(argv=['pipeline', '--profile', 'smoke', '-p', 'N_TRAIN', '1000000000000', '--root', t, '--run-dir', t/'runs'], names=t,
+    return dict(argv=['pipeline', '--profile', 'smoke', '-p', 'N_TRAIN', '1000000000000', '--root', _nb_root(t), '--run-dir', t/'runs'], names=t,
                 expect=['GB free but this run needs about', 'choose a smaller profile', '-p N_TRAIN 500', '--force'], absent=[t/'runs'])
+
+def c_pipeline_empty_root(t, ck):
+    "A --root without numbered notebooks: refused, not an empty run with status ok."
+    return dict(argv=['pipeline', '--profile', 'smoke', '--root', t, '--run-dir', t/'runs'], names=t,
+                expect=['holds no numbered notebooks', 'expected the darksub repository root (--root)'], absent=[t/'runs'])
+
+def c_pipeline_param_type(t, ck):
+    "`-p N_TRAIN abc`: refused before the first notebook starts (not minutes later inside it)."
+    return dict(argv=['pipeline', '--profile', 'smoke', '-p', 'N_TRAIN', 'abc', '--root', _nb_root(t), '--run-dir', t/'runs'], names=None,
+                expect=["-p N_TRAIN 'abc': expected a whole number", 'nothing was run'], absent=[t/'runs'])
 
 def c_unknown_command(t, ck):
     return dict(mode='sub', argv=['simulte', t/'out'], names=None, argparse=True, expect=["unknown command 'simulte'"], absent=[t/'out'])
@@ -311,6 +321,114 @@ def c_existing_fit(t, ck):
     (t/'fit').mkdir(); img = _img(t); (t/'fit'/'img.json').write_text('{}')
     return dict(argv=['fit', img, '--out', t/'fit', '--device', 'cpu', '--no-figures'], names=t/'fit'/'img.json',
                 expect=['already exists', 'pass --overwrite'], keep=[t/'fit'])
+
+
+# Issue 30, the output boundary: no input of the run is replaced, not even with --overwrite; an existing output needs --overwrite.
+def c_out_input_image(t, ck):
+    ds = make_dataset(t/'ds', {'test': 2}); f = ds/'test'/'no'/'0.npy'
+    return dict(argv=['evaluate', ds, '--checkpoint', ck, '--device', 'cpu', '--out', f, '--overwrite'], names=f,
+                expect=['refusing to write', 'it is read from the input folder', 'choose an output outside the inputs'], keep=[ds])
+
+def c_out_manifest(t, ck):
+    ds = make_dataset(t/'ds', {'test': 2}); f = ds/'manifest.json'; f.write_text('{"n_per_class": {"test": 2}}')
+    return dict(argv=['evaluate', ds, '--checkpoint', ck, '--device', 'cpu', '--out', f, '--overwrite'], names=f,
+                expect=['refusing to write', 'it is read from the input folder'], keep=[ds])
+
+def c_out_sidecar(t, ck):
+    ds = make_dataset(t/'ds', {'test': 2}); c = _ckpt_copy(ck, t/'ck')
+    return dict(argv=['evaluate', ds, '--checkpoint', c, '--device', 'cpu', '--out', c.with_suffix('.json'), '--overwrite'],
+                names=c.with_suffix('.json'), expect=['refusing to write', 'it is an input of this run'], keep=[t/'ck', ds])
+
+def c_out_existing_metrics(t, ck):
+    ds = make_dataset(t/'ds', {'test': 2}); out = t/'metrics.json'; out.write_text('{"auc": 0.99}')
+    return dict(argv=['evaluate', ds, '--checkpoint', ck, '--device', 'cpu', '--out', out], names=out,
+                expect=['already exists', 'pass --overwrite to replace it'], keep=[out])
+
+def c_out_predict_input(t, ck):
+    img = _img(t)
+    return dict(argv=['predict', '--checkpoint', ck, img, '--out', img, '--overwrite', '--device', 'cpu'], names=img,
+                expect=['refusing to write', 'it is an input of this run'], keep=[img])
+
+def c_out_fit_summary(t, ck):
+    (t/'fit').mkdir(); img = _img(t); (t/'fit'/'summary.json').write_text('{"images": []}')
+    return dict(argv=['fit', img, '--out', t/'fit', '--device', 'cpu', '--no-figures'], names=t/'fit'/'summary.json',
+                expect=['already exists (an earlier fit)', 'pass --overwrite'], keep=[t/'fit'])
+
+def c_out_train_init(t, ck):
+    ds = make_dataset(t/'ds'); c = _ckpt_copy(ck, t/'run')
+    return dict(argv=['train', '--data', ds, '--out', t/'run', '--init', c, '--epochs', '1', '--device', 'cpu', '--quiet'], names=t/'run',
+                expect=['refusing to write', 'it holds the input'], keep=[t/'run'])
+
+def c_out_import_into_source(t, ck):
+    src = make_dataset(t/'src', {'train': 2})
+    return dict(argv=['import', src/'train', src], names=src, expect=['refusing to write', 'it holds the input'], keep=[src])
+
+# Issue 30, bounded work: archives and .npy headers are checked before anything is allocated or written.
+def _zip_patched(path, offsets, value, fmt='<H', method=zipfile.ZIP_DEFLATED, data=b'y' * 1000):
+    "A one-member zip whose local and central headers get `value` at `offsets` (from each header's signature)."
+    import struct
+    with zipfile.ZipFile(path, 'w', method) as z: z.writestr('dataset/train/no/0.npy', data)
+    b = bytearray(path.read_bytes())
+    for sig, off in zip((b'PK\x03\x04', b'PK\x01\x02'), offsets):
+        j = b.find(sig); b[j + off:j + off + struct.calcsize(fmt)] = struct.pack(fmt, value)
+    path.write_bytes(bytes(b)); return path
+
+def c_archive_deflate64(t, ck):
+    a = _zip_patched(t/'d64.zip', (8, 10), 9)
+    return dict(argv=['download', t/'out', '--archive', a], names=a, expect=['compressed with Deflate64, which Python cannot read', 'nothing was written'], absent=[t/'out'])
+
+def c_archive_encrypted(t, ck):
+    a = _zip_patched(t/'enc.zip', (6, 8), 1)
+    return dict(argv=['download', t/'out', '--archive', a], names=a, expect=['is encrypted'], absent=[t/'out'])
+
+def c_archive_crc(t, ck):
+    a = t/'crc.zip'
+    with zipfile.ZipFile(a, 'w') as z: z.writestr('dataset/train/no/0.npy', b'z' * 4000)
+    b = bytearray(a.read_bytes()); b[b.find(b'zzzz') + 100] ^= 0xff; a.write_bytes(bytes(b))
+    return dict(argv=['download', t/'out', '--archive', a], names=a, expect=['Bad CRC-32', 'nothing was kept'], absent=[t/'out'])
+
+def c_archive_deep(t, ck):
+    a = _zip(t/'deep.zip', 'a/' * 3000 + 'x.npy')
+    return dict(argv=['download', t/'out', '--archive', a], names=a, expect=['is nested 3001 folders deep'], absent=[t/'out'])
+
+def c_archive_bomb(t, ck):
+    a = _zip_patched(t/'bomb.zip', (22, 24), 1_100_000_000, '<I')  # a 1 kB zip that declares 1.1 GB
+    return dict(argv=['download', t/'out', '--archive', a], names=a, expect=['would expand to 1.1 GB', 'EXTRACT_LIMITS', 'nothing was written'], absent=[t/'out'])
+
+def c_archive_dangling_hardlink(t, ck):
+    a = t/'hl.tar'
+    with tarfile.open(a, 'w') as tf:
+        info = tarfile.TarInfo('dataset/train/no/0.npy'); info.size = 1; tf.addfile(info, io.BytesIO(b'x'))
+        info = tarfile.TarInfo('dataset/train/no/1.npy'); info.type, info.linkname = tarfile.LNKTYPE, 'dataset/gone.npy'; tf.addfile(info)
+    return dict(argv=['download', t/'out', '--archive', a], names=a, expect=["is a hard link to 'dataset/gone.npy', which the archive does not hold"], absent=[t/'out'])
+
+def c_archive_missing_with_dataset(t, ck):
+    make_dataset(t/'out'/'dataset')
+    return dict(argv=['download', t/'out', '--archive', t/'nope.zip'], names=t/'nope.zip', expect=['does not exist'], keep=[t/'out'])
+
+def c_archive_over_dataset(t, ck):
+    make_dataset(t/'out'/'dataset'); a = _zip(t/'new.zip', 'dataset/val/no/0.npy')
+    return dict(argv=['download', t/'out', '--archive', a], names=t/'out', expect=['already holds an extracted dataset', '--overwrite', 'nothing was read'], keep=[t/'out'])
+
+def c_npy_version_unknown(t, ck):
+    ds = make_dataset(t/'ds'); f = ds/'train'/'no'/'0.npy'; b = bytearray(f.read_bytes()); b[6] = 7; f.write_bytes(bytes(b))
+    return dict(argv=['validate', ds, '--headers-only'], names=f, expect=['format version 7.0, which NumPy does not read', 'expected version 1.0, 2.0 or 3.0'])
+
+def c_npy_huge_sparse(t, ck):
+    ds = make_dataset(t/'ds'); f = ds/'train'/'sphere'/'0.npy'
+    with open(f, 'wb') as fh:
+        np.lib.format.write_array_header_1_0(fh, {'descr': '<f4', 'fortran_order': False, 'shape': (1, 100000, 100000)})
+        fh.truncate(128 + 4 * 10**10)  # 40 GB that take 4 kB of disk
+    return dict(argv=['validate', ds, '--headers-only'], names=f, expect=['(40 GB): more than the', 'nothing was read'])
+
+
+def _nb_root(t: Path) -> Path:
+    "A repository root holding one numbered notebook with a parameters cell."
+    import nbformat
+    nb = nbformat.v4.new_notebook(); nb.cells = [nbformat.v4.new_code_cell('N_TRAIN = 5', metadata={'tags': ['parameters']})]
+    nb.metadata['kernelspec'] = {'name': 'darksub', 'display_name': 'Python (darksub)', 'language': 'python'}
+    (t/'root'/'00_a').mkdir(parents=True, exist_ok=True); nbformat.write(nb, t/'root'/'00_a'/'00_first.ipynb')
+    return t/'root'
 
 
 def _img(t: Path) -> Path:
@@ -413,3 +531,43 @@ def test_cli_oserror_is_one_line(tmp_path):
     r = run_inproc('simulate', tmp_path/'file'/'ds', '--n-per-class', '1', '--no-progress')
     assert r.returncode == 2 and 'Traceback' not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert str(tmp_path/'file') in r.stderr
+
+
+# The output boundary's other promises: one run per output, DIR/ is a folder, files as readable as the umask says.
+def test_overlapping_runs_one_output(tmp_path, checkpoint):
+    "While one run holds --out, a second run with the same --out fails at once; once it is done, the output exists and needs --overwrite."
+    from darksub.outputs import claim_output
+    out = tmp_path/'p.csv'
+    with claim_output(out) as p:
+        r = run_inproc('predict', '--checkpoint', checkpoint, _img(tmp_path), '--out', out, '--device', 'cpu')
+        assert r.returncode == 2 and 'another darksub run is writing' in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        p.write_text('first run\n')
+    assert out.read_text() == 'first run\n' and not list(tmp_path.glob('.*.lock'))
+    r = run_inproc('predict', '--checkpoint', checkpoint, _img(tmp_path), '--out', out, '--device', 'cpu')
+    assert r.returncode == 2 and 'already exists' in r.stderr
+
+
+def test_out_folder_and_mode(tmp_path, checkpoint):
+    "`--out DIR/` writes DIR/<default name> (parents created); every file darksub writes is 0644 under umask 022."
+    old = os.umask(0o022)
+    try:
+        ds = make_dataset(tmp_path/'ds', {'test': 2})
+        r = run_inproc('predict', '--checkpoint', checkpoint, _img(tmp_path), '--out', f'{tmp_path}/new/preds/', '--device', 'cpu')
+        assert r.returncode == 0, r.stderr
+        r = run_inproc('evaluate', ds, '--checkpoint', checkpoint, '--device', 'cpu', '--n-boot', '0', '--out', f'{tmp_path}/new/')
+        assert r.returncode == 0, r.stderr
+        r = run_inproc('simulate', tmp_path/'sim', '--n-per-class', '1', '--no-progress')
+        assert r.returncode == 0, r.stderr
+    finally: os.umask(old)
+    assert (tmp_path/'new'/'preds'/'predictions.csv').is_file() and (tmp_path/'new'/'metrics.json').is_file()
+    written = [tmp_path/'new'/'preds'/'predictions.csv', tmp_path/'new'/'metrics.json', *(tmp_path/'sim').rglob('*.*')]
+    modes = {p.relative_to(tmp_path).as_posix(): oct(p.stat().st_mode & 0o777) for p in written if p.is_file()}
+    assert len(modes) > 5 and set(modes.values()) == {'0o644'}, modes
+
+
+def test_npy_version_3(tmp_path, checkpoint):
+    "A .npy file of format version 3.0 (numpy.save of a UTF-8 header) is read like any other."
+    f = tmp_path/'v3.npy'
+    with open(f, 'wb') as fh: np.lib.format.write_array(fh, np.random.default_rng(0).random((1, 32, 32), dtype=np.float32), version=(3, 0))
+    r = run_inproc('predict', '--checkpoint', checkpoint, f, '--out', tmp_path/'p.csv', '--device', 'cpu')
+    assert r.returncode == 0, r.stderr
