@@ -4,7 +4,7 @@
 
 # %% ../nbs_lib/11_checkpoint.ipynb #97ccdcdd
 from __future__ import annotations
-import json, os
+import json, math, os
 from collections.abc import Mapping
 from pathlib import Path
 import torch
@@ -12,13 +12,14 @@ import torch.nn as nn
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 import darksub
-from .core import DarksubError, atomic_path, file_sha256, jsonable, resolve_device, write_json
+from .core import DarksubError, atomic_path, file_sha256, format_bytes, jsonable, resolve_device, write_json
 from .preprocess import make_preprocess, resize
 from .models import create_model, list_models
+from .schema import Field, JSON_OBJECT, any_of, check_schema, dict_of, hex_digest, list_of, number, plain_name, text, whole
 
 # %% auto #0
-__all__ = ['SHIPPED_DIR', 'DEFAULT_CHECKPOINT', 'state_tensors', 'save_checkpoint', 'resolve_checkpoint', 'load_checkpoint',
-           'input_size', 'load_for_inference']
+__all__ = ['SIDECAR_SCHEMA', 'DOMAIN_SCHEMA', 'MAX_MODEL_BYTES', 'SHIPPED_DIR', 'DEFAULT_CHECKPOINT', 'state_tensors',
+           'save_checkpoint', 'resolve_checkpoint', 'load_checkpoint', 'input_size', 'load_for_inference']
 
 # %% ../nbs_lib/11_checkpoint.ipynb #e8d39e4f
 def state_tensors(model: nn.Module  # a model, or a DistributedDataParallel wrapping one
@@ -26,6 +27,33 @@ def state_tensors(model: nn.Module  # a model, or a DistributedDataParallel wrap
     "The model's state dict as detached, contiguous CPU tensors (what a checkpoint stores), unwrapping DistributedDataParallel."
     m = getattr(model, 'module', model)  # unwrap DistributedDataParallel
     return {k: v.detach().to('cpu').contiguous() for k, v in m.state_dict().items()}
+
+# %% ../nbs_lib/11_checkpoint.ipynb #4a59272c
+_JSON_SCALAR = lambda v: v is None or isinstance(v, (bool, int, str)) or (isinstance(v, float) and math.isfinite(v))
+_SIDE = any_of(whole(8, 4096), list_of(whole(8, 4096), 2, 2))
+SIDECAR_SCHEMA = {  # what a checkpoint's .json sidecar may hold (other entries are kept and not read)
+    'model': text(64),
+    'model_kwargs': dict_of(Field(lambda v: _JSON_SCALAR(v) or (isinstance(v, list) and len(v) <= 64 and all(map(_JSON_SCALAR, v))),
+                                  'a number, string, bool, null or a list of up to 64 of them'), 64),
+    'classes': list_of(plain_name(), 1, 1000, unique=True),
+    'preprocess': any_of(None, text(500)),
+    'img_size': any_of(None, _SIDE),
+    'train_config': any_of(None, JSON_OBJECT),
+    'seed': any_of(None, whole()),
+    'metrics': any_of(None, JSON_OBJECT),
+    'weights_sha256': any_of(None, hex_digest(64)),
+    'domain': any_of(None, JSON_OBJECT),
+    'class_folders': any_of(None, dict_of(text(256), 1000)),
+}
+DOMAIN_SCHEMA = {  # the training domain a sidecar records (darksub.domain.domain_from_images)
+    'image_shape': list_of(whole(1, 4096), 3, 3),
+    'pixel_scale': number(1e-6, 10.),
+    'value_range': list_of(number(), 2, 2),
+    'features': dict_of(Field(lambda f: isinstance(f, dict) and all(isinstance(f.get(k), (int, float)) and not isinstance(f.get(k), bool)
+                                                                   and math.isfinite(f[k]) for k in ('lo', 'median', 'hi')),
+                              "an object of finite numbers 'lo', 'median', 'hi'"), 16),
+}
+MAX_MODEL_BYTES = 4e9  # the largest model a sidecar may describe [bytes of weights]
 
 # %% ../nbs_lib/11_checkpoint.ipynb #b97bc316
 def save_checkpoint(model: nn.Module,  # a model made by darksub.models.create_model (or DistributedDataParallel around one)
@@ -38,12 +66,14 @@ def save_checkpoint(model: nn.Module,  # a model made by darksub.models.create_m
     cfg = getattr(getattr(model, 'module', model), 'darksub_cfg', None)
     if cfg is None: raise DarksubError('save_checkpoint needs a model made by darksub.models.create_model (it lacks darksub_cfg)')
     if not meta.get('classes'): raise DarksubError("save_checkpoint needs meta['classes'] (class names in label order)")
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        save_file(state_tensors(model), str(tmp), metadata={'format': 'pt', 'darksub_model': cfg['name']})
     side = dict(format='darksub-checkpoint/1', model=cfg['name'], model_kwargs=jsonable(cfg['model_kwargs'], nan_to_none=False),
                 classes=None, preprocess=cfg.get('preprocess', 'none'), img_size=cfg.get('img_size'),
                 train_config=None, seed=None, metrics={}, darksub_version=darksub.__version__)
-    side.update(jsonable(meta, nan_to_none=False)); side['weights_sha256'] = file_sha256(path)
+    side.update(jsonable(meta, nan_to_none=False))
+    check_schema(side, SIDECAR_SCHEMA, f'the sidecar of {path}')  # never write what load_checkpoint would refuse
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        save_file(state_tensors(model), str(tmp), metadata={'format': 'pt', 'darksub_model': cfg['name']})
+    side['weights_sha256'] = file_sha256(path)
     write_json(path.with_suffix('.json'), side, overwrite=overwrite)
     return path
 
@@ -87,10 +117,16 @@ def load_checkpoint(path_or_name: str | os.PathLike,  # checkpoint file, sidecar
     path = resolve_checkpoint(path_or_name)
     side = path.with_suffix('.json')
     if not side.exists(): raise DarksubError(f'checkpoint {path} has no sidecar {side.name}: expected the JSON file written beside the weights')
+    if side.stat().st_size > 64 << 20: raise DarksubError(f'checkpoint sidecar {side} is {side.stat().st_size / 1e6:.0f} MB; a sidecar is a few kB of JSON')
     try: meta = json.loads(side.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise DarksubError(f'checkpoint sidecar {side} is not valid JSON ({e})') from None
-    missing = [k for k in ('model', 'model_kwargs', 'classes') if k not in meta]
-    if missing: raise DarksubError(f"checkpoint sidecar {side} lacks {', '.join(missing)}: not a darksub checkpoint")
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e: raise DarksubError(f'checkpoint sidecar {side} is not valid JSON ({e})') from None
+    what = f'checkpoint sidecar {side}'
+    if isinstance(meta, dict) and not all(k in meta for k in ('model', 'model_kwargs', 'classes')):
+        missing = [k for k in ('model', 'model_kwargs', 'classes') if k not in meta]
+        raise DarksubError(f"{what} lacks {', '.join(missing)}: not a darksub checkpoint")
+    check_schema(meta, SIDECAR_SCHEMA, what)
+    if meta.get('domain') is not None: check_schema(meta['domain'], DOMAIN_SCHEMA, f'{what} (domain)', required=tuple(DOMAIN_SCHEMA))
+    if isinstance(meta.get('train_config'), dict): check_schema(meta['train_config'], {'img_size': any_of(None, _SIDE)}, f'{what} (train_config)')
     if meta.get('weights_sha256') and meta['weights_sha256'] != file_sha256(path):
         raise DarksubError(f'checkpoint {path} does not match its sidecar (SHA-256 differs): the weights file was truncated or replaced')
     try: state = load_file(str(path), device='cpu')
@@ -100,6 +136,15 @@ def load_checkpoint(path_or_name: str | os.PathLike,  # checkpoint file, sidecar
     if meta['model'] not in list_models():
         raise DarksubError(f"checkpoint {path} is for model {meta['model']!r}, which this darksub does not know: expected one of {', '.join(list_models())}")
     kw = dict(meta['model_kwargs'])
+    try:
+        with torch.device('meta'): probe = create_model(meta['model'], **kw)  # sized before anything is allocated
+    except DarksubError as e: raise DarksubError(f'{what}: {e}') from None
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, RuntimeError, OverflowError, ZeroDivisionError) as e:
+        raise DarksubError(f"{what}: model_kwargs {json.dumps(kw)[:200]} do not build model {meta['model']!r} ({type(e).__name__}: {' '.join(str(e).split())[:200]})") from None
+    nbytes, size = sum(t.numel() * t.element_size() for t in probe.state_dict().values()), path.stat().st_size
+    if nbytes > MAX_MODEL_BYTES or nbytes > 2 * size + 1e6:
+        raise DarksubError(f"{what} describes a {meta['model']!r} model of {format_bytes(nbytes)}, but the weights file holds {format_bytes(size)} "
+                           f"(at most {format_bytes(MAX_MODEL_BYTES)} are loaded); the sidecar was edited or belongs to other weights")
     model = create_model(meta['model'], **kw)
     try: model.load_state_dict(state, strict=True)
     except RuntimeError as e:

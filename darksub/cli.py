@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import darksub
-from .core import DarksubError, atomic_path, jsonable, keep_freed_memory, resolve_device, write_json
+from .core import DarksubError, atomic_path, available_cores, jsonable, keep_freed_memory, resolve_device, write_json
 from .outputs import claim_output, output_path
 from .simulate import PIXEL_SCALE, PRESETS, PSF_FWHM, SimulatedLensStream
 from .io import DEEPLENSE_TEST_I_ID, download_deeplense, find_npy
@@ -28,9 +28,10 @@ from .bench import bench_fit, bench_fit_text, bench_models, bench_report, bench_
 from .pipeline import parse_value, run_pipeline
 
 # %% auto #0
-__all__ = ['BENCHES', 'COMMANDS', 'bounded', 'simulate_cli', 'download_cli', 'validate_cli', 'import_cli', 'train_cli',
-           'evaluate_cli', 'predict_cli', 'sensitivity_cli', 'fit_cli', 'pipeline_cli', 'bench_train_cli',
-           'bench_infer_cli', 'bench_simulate_cli', 'bench_fit_cli', 'bench_report_cli', 'bench_cli', 'main']
+__all__ = ['MAX_SEED', 'MAX_BATCH', 'MAX_IMAGES', 'MAX_TRAIN_SIDE', 'MAX_BOOT', 'BENCHES', 'COMMANDS', 'bounded', 'simulate_cli',
+           'download_cli', 'validate_cli', 'import_cli', 'train_cli', 'evaluate_cli', 'predict_cli', 'sensitivity_cli',
+           'fit_cli', 'pipeline_cli', 'bench_train_cli', 'bench_infer_cli', 'bench_simulate_cli', 'bench_fit_cli',
+           'bench_report_cli', 'bench_cli', 'main']
 
 # %% ../nbs_lib/20_cli.ipynb #f767c454
 def bounded(kind,  # int or float
@@ -48,6 +49,13 @@ def bounded(kind,  # int or float
         return v
     parse.__name__ = kind.__name__  # argparse names the type in its messages
     return parse
+
+# %% ../nbs_lib/20_cli.ipynb #128fd570
+MAX_SEED = 2**63 - 1  # seeds: torch and darksub.random take 64-bit seeds
+MAX_BATCH = 4096  # images per forward pass, optimiser step or simulated batch
+MAX_IMAGES = 10**7  # images per class of one command (the disk estimate decides below it)
+MAX_TRAIN_SIDE = 1024  # [pixels] images resized for training or timing
+MAX_BOOT = 100_000  # bootstrap resamples of a confidence interval
 
 # %% ../nbs_lib/20_cli.ipynb #1d66f619
 def _input_args(ap: argparse.ArgumentParser,  # the parser of a command that feeds images to a model
@@ -74,8 +82,10 @@ def _claim_file(out: str | None,  # the --out/--json argument (None: the command
 def _parse_counts(items: list[str], splits: list[str] | None):
     "`N` (every split) or `split=N` items into write_dataset's n_per_class."
     if len(items) == 1 and '=' not in items[0]:
-        try: return int(items[0])
+        try: n = int(items[0])
         except ValueError: raise DarksubError(f"--n-per-class {items[0]!r}: expected a whole number, or split=N items") from None
+        if n > MAX_IMAGES: raise DarksubError(f"--n-per-class {n}: expected at most {MAX_IMAGES:,} images per class")
+        return n
     counts = {}
     for it in items:
         k, sep, v = it.partition('=')
@@ -83,6 +93,7 @@ def _parse_counts(items: list[str], splits: list[str] | None):
             if not sep: raise ValueError
             counts[k] = int(v)
         except ValueError: raise DarksubError(f"--n-per-class {it!r}: expected split=N (e.g. train=1000 val=250 test=250)") from None
+        if counts[k] > MAX_IMAGES: raise DarksubError(f"--n-per-class {it}: expected at most {MAX_IMAGES:,} images per class")
     if splits and set(splits) != set(counts):
         raise DarksubError(f"--splits {' '.join(splits)} and --n-per-class {' '.join(items)} name different splits")
     return counts
@@ -94,12 +105,12 @@ def simulate_cli(argv: list[str] | None = None,  # the arguments after `darksub 
     ap.add_argument('out', help='dataset folder to write (OUT/{split}/{class}/{i}.npy + manifest.json)')
     ap.add_argument('--n-per-class', nargs='+', required=True, metavar='N',
                     help='images per class in every split (N), or per split (train=N val=N test=N)')
-    ap.add_argument('--seed', type=bounded(int, 0), default=0, help='master seed (default 0)')
+    ap.add_argument('--seed', type=bounded(int, 0, MAX_SEED), default=0, help='master seed (default 0)')
     ap.add_argument('--preset', default='model_i', help='simulation preset (default model_i: the DeepLense Model I spec)')
     ap.add_argument('--device', default='cpu', help='cpu, cuda or auto (default cpu)')
     ap.add_argument('--splits', nargs='+', default=None, help='split names (default: train val test)')
-    ap.add_argument('--batch-size', type=int, default=None, help='images simulated at once (default 256 on CPU, 2048 on CUDA)')
-    ap.add_argument('--workers', type=int, default=None, help='CPU processes (default: the idle cores, for >= 1500 images on CPU; else 1)')
+    ap.add_argument('--batch-size', type=bounded(int, 1, MAX_BATCH), default=None, help='images simulated at once (default 256 on CPU, 2048 on CUDA)')
+    ap.add_argument('--workers', type=bounded(int, 1, available_cores()), default=None, help='CPU processes (default: the idle cores, for >= 1500 images on CPU; else 1)')
     ap.add_argument('--backend', default='auto', choices=['auto', 'eager', 'compile'],
                     help="simulator backend (default auto: compile on a CPU for >= 30,000 images, else eager; env DARKSUB_SIM_BACKEND)")
     ap.add_argument('--overwrite', action='store_true', help='replace an existing dataset in OUT')
@@ -171,10 +182,10 @@ def import_cli(argv: list[str] | None = None,  # the arguments after `darksub im
     ap.add_argument('src', help='folder in any layout darksub reads: release class folders (no_sub, cdm, axion), split folders, Test I')
     ap.add_argument('dest', help='canonical dataset folder to write (resumed when interrupted)')
     ap.add_argument('--allow-pickle', action='store_true', help='unpickle object-array files once (runs code from them: trusted sources only)')
-    ap.add_argument('--seed', type=bounded(int, 0), default=0, help='seed of the split of a source without split folders (default: 0)')
+    ap.add_argument('--seed', type=bounded(int, 0, MAX_SEED), default=0, help='seed of the split of a source without split folders (default: 0)')
     ap.add_argument('--fractions', type=bounded(float, 0., 1.), nargs=3, default=[0.8, 0.1, 0.1], metavar=('TRAIN', 'VAL', 'TEST'),
                     help='shares of a source without split folders (default: 0.8 0.1 0.1)')
-    ap.add_argument('--batch-size', type=bounded(int, 1), default=1000, help='images per resumable batch (default: 1000)')
+    ap.add_argument('--batch-size', type=bounded(int, 1, MAX_BATCH), default=1000, help='images per resumable batch (default: 1000)')
     ap.add_argument('--overwrite', action='store_true', help='replace a dataset already in DEST')
     a = ap.parse_args(argv)
     with claim_output(a.dest, folder=True, reads=[a.src]):
@@ -204,18 +215,18 @@ def train_cli(argv: list[str] | None = None,  # the arguments after `darksub tra
                     help='extra create_model argument, VALUE as JSON (repeatable), e.g. antipodal=true')
     ap.add_argument('--out', required=True, metavar='RUN_DIR', help='output folder for checkpoints and history.csv')
     d = TrainConfig()
-    ap.add_argument('--epochs', type=int, default=d.epochs); ap.add_argument('--batch-size', type=int, default=d.batch_size)
-    ap.add_argument('--lr', type=float, default=d.lr); ap.add_argument('--weight-decay', type=float, default=d.weight_decay)
-    ap.add_argument('--steps-per-epoch', type=int, default=None, help='optimiser steps per epoch (required with --simulate)')
-    ap.add_argument('--patience', type=int, default=d.patience, help='early stopping patience in epochs (0: off)')
-    ap.add_argument('--img-size', type=int, default=None, help='resize images to this side [pixels]')
+    ap.add_argument('--epochs', type=bounded(int, high=100_000), default=d.epochs); ap.add_argument('--batch-size', type=bounded(int, high=MAX_BATCH), default=d.batch_size)
+    ap.add_argument('--lr', type=bounded(float, high=10.), default=d.lr); ap.add_argument('--weight-decay', type=bounded(float, 0., 10.), default=d.weight_decay)
+    ap.add_argument('--steps-per-epoch', type=bounded(int, high=10**7), default=None, help='optimiser steps per epoch (required with --simulate)')
+    ap.add_argument('--patience', type=bounded(int, 0, 100_000), default=d.patience, help='early stopping patience in epochs (0: off)')
+    ap.add_argument('--img-size', type=bounded(int, 8, MAX_TRAIN_SIDE), default=None, help='resize images to this side [pixels]')
     ap.add_argument('--preprocess', default='none', help="preprocessing spec, e.g. 'threshold+equalize_hist+erode_dilate'")
     ap.add_argument('--augment', default=d.augment, choices=['d4', 'rotate', 'none'])
     ap.add_argument('--amp', default=d.amp, choices=['auto', 'bf16', 'fp16', 'off'])
     ap.add_argument('--preset', default=d.sim_preset, help='simulator preset for --simulate (default: model_i)')
-    ap.add_argument('--val-per-class', type=int, default=d.sim_val_per_class, help='simulated validation images per class')
-    ap.add_argument('--device', default='auto'); ap.add_argument('--seed', type=bounded(int, 0), default=0)
-    ap.add_argument('--workers', type=int, default=0); ap.add_argument('--threads', type=bounded(int, 1), default=None, help='torch CPU threads')
+    ap.add_argument('--val-per-class', type=bounded(int, high=MAX_IMAGES), default=d.sim_val_per_class, help='simulated validation images per class')
+    ap.add_argument('--device', default='auto'); ap.add_argument('--seed', type=bounded(int, 0, MAX_SEED), default=0)
+    ap.add_argument('--workers', type=bounded(int, 0, available_cores()), default=0); ap.add_argument('--threads', type=bounded(int, 1, available_cores()), default=None, help='torch CPU threads')
     ap.add_argument('--init', default=None, metavar='CHECKPOINT', help='start from this checkpoint (file, run folder or shipped name) instead of random weights')
     ap.add_argument('--resume', action='store_true', help='continue the run in --out from its last completed epoch')
     ap.add_argument('--compile', action='store_true', help='torch.compile the model (GPU: slower start, faster steps)')
@@ -261,9 +272,9 @@ def evaluate_cli(argv: list[str] | None = None,  # the arguments after `darksub 
     ap.add_argument('--split', default=None, help='split to evaluate (default: test, or all for class folders without split folders)')
     ap.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]' (default: auto)")
     ap.add_argument('--tta', action='store_true', help='average the probabilities over the 8 rotations/flips')
-    ap.add_argument('--batch-size', type=bounded(int, 1), default=128, help='images per forward pass (default: 128)')
-    ap.add_argument('--n-boot', type=bounded(int, 0), default=200, help='bootstrap resamples for the 95%% intervals; 0 = none (default: 200)')
-    ap.add_argument('--seed', type=bounded(int, 0), default=0, help='seed of the bootstrap (default: 0)')
+    ap.add_argument('--batch-size', type=bounded(int, 1, MAX_BATCH), default=128, help='images per forward pass (default: 128)')
+    ap.add_argument('--n-boot', type=bounded(int, 0, MAX_BOOT), default=200, help='bootstrap resamples for the 95%% intervals; 0 = none (default: 200)')
+    ap.add_argument('--seed', type=bounded(int, 0, MAX_SEED), default=0, help='seed of the bootstrap (default: 0)')
     ap.add_argument('--allow-pickle', action='store_true', help='read pickled Model I object arrays (runs code from the files: trusted data only)')
     ap.add_argument('--out', default=None, help='also write the JSON to this file (DIR/: DIR/metrics.json)')
     ap.add_argument('--overwrite', action='store_true', help='replace --out if it exists')
@@ -294,7 +305,7 @@ def predict_cli(argv: list[str] | None = None,  # the arguments after `darksub p
     ap.add_argument('--out', required=True, help='CSV file to write (columns path,pred,p_<class>...,label; DIR/: DIR/predictions.csv)')
     ap.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]' (default: auto)")
     ap.add_argument('--tta', action='store_true', help='average the probabilities over the 8 rotations/flips')
-    ap.add_argument('--batch-size', type=bounded(int, 1), default=128, help='images per forward pass (default: 128)')
+    ap.add_argument('--batch-size', type=bounded(int, 1, MAX_BATCH), default=128, help='images per forward pass (default: 128)')
     ap.add_argument('--overwrite', action='store_true', help='replace --out if it exists')
     ap.add_argument('--allow-pickle', action='store_true', help='read pickled Model I object arrays (runs code from the files: trusted data only)')
     _input_args(ap)
@@ -325,12 +336,12 @@ def sensitivity_cli(argv: list[str] | None = None,  # the arguments after `darks
     ap.add_argument('checkpoint', nargs='?', default=DEFAULT_CHECKPOINT,
                     help=f"checkpoint file/folder or a shipped model's name (default: {DEFAULT_CHECKPOINT})")
     ap.add_argument('--preset', default='model_i', help=f"simulation preset of the test lenses: {', '.join(PRESETS)} (default: model_i)")
-    ap.add_argument('--n', type=bounded(int, 10), default=3000, help='test lenses per class, also of the sensitivity twin (default: 3000)')
+    ap.add_argument('--n', type=bounded(int, 10, MAX_IMAGES), default=3000, help='test lenses per class, also of the sensitivity twin (default: 3000)')
     ap.add_argument('--out', required=True, help='output folder: test sets in OUT/data/, tables, figures, sensitivity.json')
-    ap.add_argument('--seed', type=bounded(int, 0), default=404, help='seed of the test simulations and bootstraps (default: 404)')
+    ap.add_argument('--seed', type=bounded(int, 0, MAX_SEED), default=404, help='seed of the test simulations and bootstraps (default: 404)')
     ap.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]' (default: auto)")
     ap.add_argument('--bins', type=bounded(int, 1, 100), default=8, help='bins per question (default: 8)')
-    ap.add_argument('--n-boot', type=bounded(int, 0), default=200, help='bootstrap resamples of the intervals; 0 = none (default: 200)')
+    ap.add_argument('--n-boot', type=bounded(int, 0, MAX_BOOT), default=200, help='bootstrap resamples of the intervals; 0 = none (default: 200)')
     ap.add_argument('--no-twin', action='store_true', help="skip the preset's sensitivity twin (one subhalo near the ring, vortices of every mass)")
     ap.add_argument('--overwrite', action='store_true', help='replace test sets in OUT/data made with other parameters (the same ones are reused)')
     ap.add_argument('--fpr', type=bounded(float, 0.001, 0.5), default=0.05,
@@ -369,12 +380,12 @@ def fit_cli(argv: list[str] | None = None,  # the arguments after `darksub fit` 
     ap = argparse.ArgumentParser(prog='darksub fit', description='Fit a smooth SIE + shear + Sersic lens model to images and write anomaly maps.')
     ap.add_argument('images', nargs='+', help='.npy images (1, H, W) or folders holding them')
     ap.add_argument('--out', required=True, help='output folder')
-    ap.add_argument('--steps', type=bounded(int, 0), default=200, help='Adam steps (default 200)')
-    ap.add_argument('--lbfgs-steps', type=bounded(int, 0), default=40, help='L-BFGS iterations (default 40)')
-    ap.add_argument('--starts', type=bounded(int, 1), default=4, help='starts per image (default 4)')
-    ap.add_argument('--batch-size', type=bounded(int, 1), default=32)
-    ap.add_argument('--pixel-scale', type=bounded(float, 1e-6), default=PIXEL_SCALE, help='arcsec per pixel (default 0.05)')
-    ap.add_argument('--psf-fwhm', type=bounded(float, 0.), default=PSF_FWHM, help='Gaussian PSF FWHM in arcsec (default 0.087)')
+    ap.add_argument('--steps', type=bounded(int, 0, 100_000), default=200, help='Adam steps (default 200)')
+    ap.add_argument('--lbfgs-steps', type=bounded(int, 0, 10_000), default=40, help='L-BFGS iterations (default 40)')
+    ap.add_argument('--starts', type=bounded(int, 1, 256), default=4, help='starts per image (default 4)')
+    ap.add_argument('--batch-size', type=bounded(int, 1, MAX_BATCH), default=32)
+    ap.add_argument('--pixel-scale', type=bounded(float, 1e-6, 10.), default=PIXEL_SCALE, help='arcsec per pixel (default 0.05)')
+    ap.add_argument('--psf-fwhm', type=bounded(float, 0., 10.), default=PSF_FWHM, help='Gaussian PSF FWHM in arcsec (default 0.087)')
     ap.add_argument('--device', default='auto')
     ap.add_argument('--no-figures', action='store_true', help='write only the JSON files')
     ap.add_argument('--allow-pickle', action='store_true', help='load pickled object arrays (executes code from the file: trusted files only)')
@@ -442,9 +453,9 @@ def _bench_cli(mode: str, argv) -> int:
     ap = argparse.ArgumentParser(prog=f'darksub bench {mode}',
                                  description=f"{'Training' if mode == 'train' else 'Inference'} images/s of every registered model on this device, with the ratio to densenet201.")
     ap.add_argument('--models', nargs='+', default=None, help=f"models to time (default: all: {', '.join(list_models())})")
-    ap.add_argument('--batch-size', type=bounded(int, 1), default=64); ap.add_argument('--img-size', type=bounded(int, 8), default=None, help='pixels (default: 150)')
-    ap.add_argument('--seconds', type=bounded(float, 0.01), default=10., help='timing budget per model after one warm-up step')
-    ap.add_argument('--device', default='auto'); ap.add_argument('--threads', type=bounded(int, 1), default=None, help='torch CPU threads')
+    ap.add_argument('--batch-size', type=bounded(int, 1, MAX_BATCH), default=64); ap.add_argument('--img-size', type=bounded(int, 8, MAX_TRAIN_SIDE), default=None, help='pixels (default: 150)')
+    ap.add_argument('--seconds', type=bounded(float, 0.01, 3600.), default=10., help='timing budget per model after one warm-up step')
+    ap.add_argument('--device', default='auto'); ap.add_argument('--threads', type=bounded(int, 1, available_cores()), default=None, help='torch CPU threads')
     ap.add_argument('--json', default=None, metavar='PATH', help='also write the rows to this JSON file')
     ap.add_argument('--overwrite', action='store_true', help='replace --json if it exists')
     a = ap.parse_args(argv)
@@ -472,17 +483,17 @@ def bench_simulate_cli(argv: list[str] | None = None,  # the arguments after `da
                        ) -> int:
     "`darksub bench simulate`: images/s of darksub and lenstronomy for the Model I class mix, their ratio, fidelity and two-sample AUCs."
     ap = argparse.ArgumentParser(prog='darksub bench simulate', description=bench_simulate_cli.__doc__)
-    ap.add_argument('--n', type=int, default=3000, help='darksub images per timed run, split equally over the 3 classes (per process when side by side)')
-    ap.add_argument('--n-lenstronomy', type=bounded(int, 0), default=150, help='lenstronomy images to time (equal thirds)')
+    ap.add_argument('--n', type=bounded(int, high=MAX_IMAGES), default=3000, help='darksub images per timed run, split equally over the 3 classes (per process when side by side)')
+    ap.add_argument('--n-lenstronomy', type=bounded(int, 0, 100_000), default=150, help='lenstronomy images to time (equal thirds)')
     ap.add_argument('--device', default='cpu', help="'cpu', 'cuda' or 'auto'")
-    ap.add_argument('--threads', type=bounded(int, 1), default=None, help='torch CPU threads (default: torch default)')
-    ap.add_argument('--processes', type=bounded(int, 0), default=0, help='also time this many single-threaded processes side by side (CPU; 0: skip)')
+    ap.add_argument('--threads', type=bounded(int, 1, available_cores()), default=None, help='torch CPU threads (default: torch default)')
+    ap.add_argument('--processes', type=bounded(int, 0, available_cores()), default=0, help='also time this many single-threaded processes side by side (CPU; 0: skip)')
     ap.add_argument('--backend', default='compile', choices=['compile', 'eager'], help='darksub backend (default compile)')
     ap.add_argument('--preset', default='model_i', help='simulation preset')
-    ap.add_argument('--auc-n', type=bounded(int, 0), default=200, help='images per class and generator for the two-sample test (0: skip)')
+    ap.add_argument('--auc-n', type=bounded(int, 0, 100_000), default=200, help='images per class and generator for the two-sample test (0: skip)')
     ap.add_argument('--no-lenstronomy', action='store_true', help='time darksub only')
-    ap.add_argument('--repeat', type=bounded(int, 1), default=3, help='timed runs of darksub; their median is reported (default 3)')
-    ap.add_argument('--seed', type=bounded(int, 0), default=0)
+    ap.add_argument('--repeat', type=bounded(int, 1, 100), default=3, help='timed runs of darksub; their median is reported (default 3)')
+    ap.add_argument('--seed', type=bounded(int, 0, MAX_SEED), default=0)
     a = ap.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
     keep_freed_memory()  # a dedicated process, as the simulation workers
@@ -494,15 +505,15 @@ def bench_fit_cli(argv: list[str] | None = None,  # the arguments after `darksub
                   ) -> int:
     "`darksub bench fit [--n N]`: time and accuracy of `fit_lens` versus a lenstronomy PSO fit on simulated `no` lenses."
     ap = argparse.ArgumentParser(prog='darksub bench fit', description='Time and accuracy of the darksub lens fit versus lenstronomy on simulated Model I `no` lenses.')
-    ap.add_argument('--n', type=int, default=8, help='images (default 8)')
-    ap.add_argument('--seed', type=bounded(int, 0), default=0)
-    ap.add_argument('--steps', type=bounded(int, 0), default=200, help='darksub Adam steps (default 200)')
-    ap.add_argument('--lbfgs-steps', type=bounded(int, 0), default=40)
-    ap.add_argument('--starts', type=bounded(int, 1), default=4)
+    ap.add_argument('--n', type=bounded(int, 1, 10_000), default=8, help='images (default 8)')
+    ap.add_argument('--seed', type=bounded(int, 0, MAX_SEED), default=0)
+    ap.add_argument('--steps', type=bounded(int, 0, 100_000), default=200, help='darksub Adam steps (default 200)')
+    ap.add_argument('--lbfgs-steps', type=bounded(int, 0, 10_000), default=40)
+    ap.add_argument('--starts', type=bounded(int, 1, 256), default=4)
     ap.add_argument('--device', default='auto')
-    ap.add_argument('--lenstronomy-n', type=bounded(int, 0), default=None, help='images fitted by lenstronomy (default: min(n, 4))')
-    ap.add_argument('--pso-particles', type=bounded(int, 1), default=50)
-    ap.add_argument('--pso-iterations', type=bounded(int, 1), default=100)
+    ap.add_argument('--lenstronomy-n', type=bounded(int, 0, 10_000), default=None, help='images fitted by lenstronomy (default: min(n, 4))')
+    ap.add_argument('--pso-particles', type=bounded(int, 1, 10_000), default=50)
+    ap.add_argument('--pso-iterations', type=bounded(int, 1, 100_000), default=100)
     ap.add_argument('--json', default=None, help='also write the results to this JSON file')
     ap.add_argument('--overwrite', action='store_true', help='replace --json if it exists')
     a = ap.parse_args(argv)
@@ -518,13 +529,13 @@ def bench_report_cli(argv: list[str] | None = None,  # the arguments after `dark
     "`darksub bench report [--models ...] [--seconds S] [--out assets] [--readme README.md]`: one report of simulate, train and infer images/s."
     ap = argparse.ArgumentParser(prog='darksub bench report', description=bench_report_cli.__doc__)
     ap.add_argument('--models', nargs='+', default=None, help=f"models to time (default: all: {', '.join(list_models())})")
-    ap.add_argument('--seconds', type=bounded(float, 0.01), default=5., help='timing budget per model and mode [s] (default 5)')
-    ap.add_argument('--batch-size', type=bounded(int, 1), default=32); ap.add_argument('--img-size', type=bounded(int, 8), default=None, help='pixels (default: each model\'s)')
-    ap.add_argument('--sim-n', type=bounded(int, 3), default=300, help='simulated images to time (default 300)')
-    ap.add_argument('--n-lenstronomy', type=bounded(int, 0), default=30, help='lenstronomy images to time for the ratio (0: skip)')
+    ap.add_argument('--seconds', type=bounded(float, 0.01, 3600.), default=5., help='timing budget per model and mode [s] (default 5)')
+    ap.add_argument('--batch-size', type=bounded(int, 1, MAX_BATCH), default=32); ap.add_argument('--img-size', type=bounded(int, 8, MAX_TRAIN_SIDE), default=None, help='pixels (default: each model\'s)')
+    ap.add_argument('--sim-n', type=bounded(int, 3, MAX_IMAGES), default=300, help='simulated images to time (default 300)')
+    ap.add_argument('--n-lenstronomy', type=bounded(int, 0, 100_000), default=30, help='lenstronomy images to time for the ratio (0: skip)')
     ap.add_argument('--backend', default='compile', choices=['compile', 'eager'], help='simulator backend (default compile)')
-    ap.add_argument('--sim-processes', type=bounded(int, 0), default=None, help='CPU: single-threaded simulator processes also timed side by side (default: one per core; 0: skip)')
-    ap.add_argument('--device', default='auto'); ap.add_argument('--threads', type=bounded(int, 1), default=None, help='torch CPU threads')
+    ap.add_argument('--sim-processes', type=bounded(int, 0, available_cores()), default=None, help='CPU: single-threaded simulator processes also timed side by side (default: one per core; 0: skip)')
+    ap.add_argument('--device', default='auto'); ap.add_argument('--threads', type=bounded(int, 1, available_cores()), default=None, help='torch CPU threads')
     ap.add_argument('--out', default='assets', help='folder for bench_<device>.md, .json and .png (default assets)')
     ap.add_argument('--readme', default=None, help='also copy the table into this README between <!-- bench:<device> --> markers')
     ap.add_argument('--overwrite', action='store_true', help='replace an earlier report of this device in --out')

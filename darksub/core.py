@@ -11,7 +11,7 @@ import torch
 
 # %% auto #0
 __all__ = ['LAYERS', 'default_device', 'DarksubError', 'resolve_device', 'available_cores', 'keep_freed_memory',
-           'seed_everything', 'atomic_path', 'jsonable', 'write_json', 'file_sha256', 'record_metrics',
+           'seed_everything', 'atomic_path', 'jsonable', 'write_json', 'file_sha256', 'format_bytes', 'record_metrics',
            'free_disk_bytes', 'check_disk', 'available_memory_gb', 'check_memory', 'rank_world', 'check_count',
            'layer_violations']
 
@@ -120,6 +120,13 @@ def file_sha256(path: str | os.PathLike  # file to hash
         for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
     return h.hexdigest()
 
+# %% ../nbs_lib/00_core.ipynb #f2408499
+def format_bytes(n: float) -> str:
+    "A size in bytes as people read it: '512 B', '4.2 kB', '1.3 MB', '1.1 GB', '3.6 TB' (powers of 1000)."
+    for unit, size in (('TB', 1e12), ('GB', 1e9), ('MB', 1e6), ('kB', 1e3)):
+        if abs(n) >= size: return f'{n / size:.3g} {unit}'
+    return f'{int(n)} B'
+
 # %% ../nbs_lib/00_core.ipynb #9253b353
 def record_metrics(metrics: dict, path: str | os.PathLike | None = None) -> dict:
     "Save a notebook's `metrics` to `path` (default: `$DARKSUB_METRICS`, if set) and return them."
@@ -195,7 +202,7 @@ def check_count(n,  # the value to check
     return int(n)
 
 # %% ../nbs_lib/00_core.ipynb #3589dbe6
-LAYERS = ('core', 'outputs', 'compat', 'metrics', 'random', 'physics', 'simulate', 'io', 'distributed', 'datasets', 'ingest', 'preprocess', 'domain',
+LAYERS = ('core', 'outputs', 'schema', 'compat', 'metrics', 'random', 'physics', 'simulate', 'io', 'distributed', 'datasets', 'ingest', 'preprocess', 'domain',
           'models', 'checkpoint', 'train', 'evaluate', 'reconstruct', 'reference', 'experiments', 'plots', 'sensitivity', 'bench',
           'pipeline', 'cli')
 

@@ -13,15 +13,16 @@ import torch
 from torch.utils.data import Dataset
 from . import __version__
 from .core import DarksubError, available_cores, available_memory_gb, check_count, free_disk_bytes, jsonable, keep_freed_memory, rank_world, resolve_device, write_json
+from .schema import JSON_OBJECT, any_of, check_schema, dict_of, hex_digest, list_of, plain_name, text, whole
 from .random import derive_seed
 from .simulate import CLASSES, SimConfig, resolve_backend, resolve_config, sim_backend, simulate_lenses
 from .io import load_npy, npy_image_size, save_npy, save_npz
 from .distributed import broadcast_object, dist_barrier, gather_objects
 
 # %% auto #0
-__all__ = ['SPLITS', 'CLASS_ALIASES', 'UNSPLIT', 'class_name', 'class_mapping', 'describe_class_mapping', 'dataset_splits',
-           'scan_dataset', 'split_sha256', 'dataset_provenance', 'validate_dataset', 'LensDataset', 'write_dataset',
-           'load_truth', 'class_examples']
+__all__ = ['SPLITS', 'CLASS_ALIASES', 'UNSPLIT', 'MANIFEST_SCHEMA', 'class_name', 'class_mapping', 'describe_class_mapping',
+           'dataset_splits', 'scan_dataset', 'split_sha256', 'read_manifest', 'dataset_provenance', 'validate_dataset',
+           'LensDataset', 'write_dataset', 'load_truth', 'class_examples']
 
 # %% ../nbs_lib/08_datasets.ipynb #6843c3e8
 SPLITS = ('train', 'val', 'test')  # the split folders darksub writes and looks for
@@ -164,14 +165,36 @@ def split_sha256(root: str | os.PathLike,  # dataset folder (either layout)
         h.update(p.read_bytes())
     return h.hexdigest()
 
+# %% ../nbs_lib/08_datasets.ipynb #46e74682
+_PLAIN = plain_name()
+MANIFEST_SCHEMA = {  # what darksub reads from a dataset's manifest.json (other entries are kept and not read)
+    'format': text(64), 'format_version': whole(1, 1000), 'seed': whole(0), 'preset': any_of(None, text(64)),
+    'config': JSON_OBJECT, 'classes': list_of(_PLAIN, 1, 1000, unique=True),
+    'n_per_class': any_of(whole(0), dict_of(whole(0), 100, key=_PLAIN)),
+    'split_seeds': dict_of(whole(0), 100, key=_PLAIN),
+    'counts': dict_of(dict_of(whole(0), 1000, key=_PLAIN), 100, key=_PLAIN),
+    'sha256': dict_of(hex_digest(64), 100, key=_PLAIN),
+    'image_shape': list_of(whole(1, 4096), 3, 3),
+}
+
+def read_manifest(root: str | os.PathLike,  # dataset folder
+                  ) -> dict | None:
+    "The `manifest.json` of a dataset folder, checked against `MANIFEST_SCHEMA`; None when the folder has none."
+    p = Path(root)/'manifest.json'
+    if not p.is_file(): return None
+    if p.stat().st_size > 64 << 20: raise DarksubError(f"{p} is {p.stat().st_size / 1e6:.0f} MB; a manifest is a few kB of JSON")
+    try: m = json.loads(p.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e: raise DarksubError(f"{p} is not valid JSON ({e})") from None
+    return check_schema(m, MANIFEST_SCHEMA, str(p))
+
 # %% ../nbs_lib/08_datasets.ipynb #f83daded
 def dataset_provenance(root: str | os.PathLike,  # dataset folder
                        ) -> dict:
     "{'path', and from a darksub manifest 'preset', 'seed', 'n_per_class' and the simulation's 'pixel_scale' [arcsec / pixel]} of a dataset folder."
-    out, man = {'path': str(root)}, Path(root)/'manifest.json'
-    if man.is_file():
-        try: m = json.loads(man.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError): return out
+    out = {'path': str(root)}
+    try: m = read_manifest(root)
+    except DarksubError: return out  # provenance is a record: an unreadable manifest adds nothing
+    if m is not None:
         out.update({k: m[k] for k in ('preset', 'seed', 'n_per_class') if k in m})
         if isinstance(m.get('config'), dict) and 'pixel_scale' in m['config']: out['pixel_scale'] = m['config']['pixel_scale']
     return out
@@ -187,7 +210,7 @@ def validate_dataset(root: str | os.PathLike,  # dataset folder (either layout)
     base, layout = _dataset_base(root)
     splits = list(splits) if splits else _present_splits(base)
     if not splits: raise DarksubError(f"{root} holds no split folder and no class folder of .npy files; expected {root}/{{{','.join(SPLITS)}}}/<class>/*.npy or {root}/<class>/*.npy")
-    manifest = json.loads((root/'manifest.json').read_text()) if (root/'manifest.json').is_file() else None
+    manifest = read_manifest(root)
     report = {'root': str(root), 'layout': layout, 'classes': None, 'class_folders': {}, 'image_shape': None, 'dtype': 'float32',
               'splits': {}, 'n_images': 0, 'issues': [], 'defects': [], 'manifest': manifest is not None}
     seen, issues, defects = {}, report['issues'], report['defects']  # defects: issues that mean broken files
@@ -355,7 +378,7 @@ def _prepare_out(out: Path, params: dict, classes: list, counts: dict, batch_siz
     resumed = False
     if out.exists() and not out.is_dir(): raise DarksubError(f"{out} exists and is not a folder")
     if manifest_path.exists():
-        old = json.loads(manifest_path.read_text())
+        old = read_manifest(out)
         same = _comparable({k: old.get(k) for k in params}) == _comparable(params)
         if reuse and same: return ('reuse', old)
         if not overwrite:
@@ -363,7 +386,8 @@ def _prepare_out(out: Path, params: dict, classes: list, counts: dict, batch_siz
                    if same else 'it holds a complete dataset made with other parameters')
             raise DarksubError(f"{out}: {why}; pass overwrite=True (CLI: --overwrite) to replace it, or choose another folder")
     if overwrite and out.is_dir():
-        old_splits = set(counts) | set(json.loads(manifest_path.read_text()).get('n_per_class', {}) if manifest_path.exists() else ())
+        old_n = (read_manifest(out) or {}).get('n_per_class', {})
+        old_splits = set(counts) | set(old_n if isinstance(old_n, dict) else ())
         manifest_path.unlink(missing_ok=True); marker.unlink(missing_ok=True)
         for s in old_splits:
             for d in [out/s/c for c in classes] + [out/'truth'/s]:
@@ -493,6 +517,9 @@ def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to
               'split_seeds': {s: derive_seed(seed, s) for s in counts}, 'preset': preset,
               'config': jsonable(dataclasses.asdict(cfg), nan_to_none=False), 'classes': classes, 'n_per_class': counts,
               'device_type': dev.type}
+    if not out.is_dir() or not any(out.iterdir()):  # a fresh folder: the whole dataset must fit, checked before anything is planned
+        n_all = sum(counts.values()) * len(classes)
+        _check_free_space(out, n_all, -(-n_all // batch_size), int(getattr(cfg, 'n_pix', 150)))
     prep = None
     if rank == 0:  # rank 0 alone checks, clears and marks the folder; every rank follows its decision
         try: prep = _prepare_out(out, params, classes, counts, batch_size, overwrite, reuse)

@@ -109,7 +109,12 @@ def score_files(model: nn.Module, meta: dict, fit, pre,  # as `load_for_inferenc
         if domain is not None:
             s, w = domain_scores(np.stack(raw), domain); scores.append(s); worst += w
         batch = torch.stack([fit(torch.from_numpy(x)) for x in raw])
-        probs.append(predict_proba(model, batch, device=device, batch_size=batch_size, tta=_outer_tta(model, tta), preprocess=pre))
+        p = predict_proba(model, batch, device=device, batch_size=batch_size, tta=_outer_tta(model, tta), preprocess=pre)
+        if not np.isfinite(p).all():  # broken weights (a diverged run, an edited file) answer NaN for everything
+            bad = int((~np.isfinite(p)).any(1).sum())
+            raise DarksubError(f"the checkpoint gives non-finite probabilities (NaN or inf) for {bad} of {len(p)} image(s), e.g. "
+                               f"{files[i + int(np.flatnonzero(~np.isfinite(p).all(1))[0])]}: its weights are broken (NaN or inf in the file?); nothing was written")
+        probs.append(p)
     if domain is None: log("the checkpoint records no domain (trained before darksub kept one): images were checked for dtype and contrast only, and not scored")
     return {'probs': np.concatenate(probs), 'domain_score': np.concatenate(scores) if domain is not None else None,
             'domain_statistic': worst if domain is not None else None}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import lzma, math, os, posixpath, re, shutil, stat, tarfile, tempfile, zipfile, zlib
 from pathlib import Path
 import numpy as np
-from .core import DarksubError, atomic_path, available_memory_gb, free_disk_bytes
+from .core import DarksubError, atomic_path, available_memory_gb, format_bytes, free_disk_bytes
 
 # %% auto #0
 __all__ = ['NPY_LAYOUTS', 'MAX_NPY_BYTES', 'DEEPLENSE_TEST_I_ID', 'EXTRACT_LIMITS', 'load_npy', 'npy_image_size', 'save_npy',
@@ -48,8 +48,8 @@ def _read_npy(path: Path, read_data: bool = False):
                 offset, nbytes = f.tell(), math.prod(shape) * dtype.itemsize  # Python integers: no overflow
                 budget = MAX_NPY_BYTES if nbytes <= 1 << 26 else min(MAX_NPY_BYTES, available_memory_gb() * 1e9 / 4)  # memory probed for large arrays only
                 if nbytes > budget:
-                    raise DarksubError(f"{path} announces a {dtype} array of shape {tuple(shape)} ({nbytes / 1e9:.3g} GB): more than the "
-                                       f"{budget / 1e9:.3g} GB darksub reads for one image (nothing was read); expected one lens image such as (1, 150, 150)")
+                    raise DarksubError(f"{path} announces a {dtype} array of shape {tuple(shape)} ({format_bytes(nbytes)}): more than the "
+                                       f"{format_bytes(budget)} darksub reads for one image (nothing was read); expected one lens image such as (1, 150, 150)")
                 size = os.fstat(f.fileno()).st_size
                 if size < offset + nbytes:
                     raise DarksubError(f"{path} is truncated: {size} bytes, but its header announces a {dtype} array of shape "
@@ -260,12 +260,12 @@ def _check_size(archive: Path, dest: Path, n: int, total: int):
     size = archive.stat().st_size
     allowed = min(lim['bytes'], max(lim['free_bytes'], lim['ratio'] * size))
     if total > allowed:
-        raise DarksubError(f"refusing to extract {archive}: it would expand to {total / 1e9:.3g} GB from {size / 1e6:.3g} MB, more than the "
-                           f"{allowed / 1e9:.3g} GB allowed ({lim['ratio']} x its size, at least {lim['free_bytes'] / 1e9:.3g} GB, at most "
-                           f"{lim['bytes'] / 1e9:.3g} GB: darksub.io.EXTRACT_LIMITS); nothing was written")
+        raise DarksubError(f"refusing to extract {archive}: it would expand to {format_bytes(total)} from {format_bytes(size)}, more than the "
+                           f"{format_bytes(allowed)} allowed ({lim['ratio']} x its size, at least {format_bytes(lim['free_bytes'])}, at most "
+                           f"{format_bytes(lim['bytes'])}: darksub.io.EXTRACT_LIMITS); nothing was written")
     free, probe = free_disk_bytes(dest)
     if total * 1.05 > free:
-        raise DarksubError(f"refusing to extract {archive}: it expands to {total / 1e9:.3g} GB but {probe} has {free / 1e9:.3g} GB free; nothing was written")
+        raise DarksubError(f"refusing to extract {archive}: it expands to {format_bytes(total)} but {probe} has {format_bytes(free)} free; nothing was written")
 
 def safe_extract(archive: str | os.PathLike,  # a .zip or .tar[.gz|.bz2|.xz] file
                  dest: str | os.PathLike,  # folder to extract into (created)

@@ -4,14 +4,14 @@
 
 # %% ../nbs_lib/17a_sensitivity.ipynb #3869415c
 from __future__ import annotations
-import csv, json, os, time
+import csv, os, time
 from pathlib import Path
 import numpy as np
 import matplotlib.pyplot as plt
 from .core import DarksubError, atomic_path, jsonable, resolve_device, write_json
 from .metrics import binned_rate, detection_threshold, wilson_interval
 from .simulate import CLASSES, PRESETS, get_preset, lens_summary, sensitivity_config
-from .datasets import load_truth, write_dataset
+from .datasets import load_truth, read_manifest, write_dataset
 from .evaluate import evaluate_checkpoint
 from .plots import plot_rates, save_figure, set_style
 
@@ -28,9 +28,10 @@ def lens_outcomes(probs,  # (N, C) class probabilities in dataset order (`evalua
                   split: str = 'test',  # the split scored
                   ) -> dict[str, dict[str, np.ndarray]]:  # class -> `lens_summary` arrays + 'p_flag', 'flagged', 'correct'
     "Each lens's outcome (P(not no), flagged, correct) beside its host and substructure truth, per class present."
-    manifest_path = Path(data_dir)/'manifest.json'
-    if not manifest_path.is_file(): raise DarksubError(f"{data_dir} has no manifest.json: sensitivity needs a dataset simulated by darksub (darksub simulate)")
-    config = json.loads(manifest_path.read_text())['config']
+    manifest = read_manifest(data_dir)
+    if manifest is None or 'config' not in manifest:
+        raise DarksubError(f"{data_dir} has no manifest.json with the simulation's config: sensitivity needs a dataset simulated by darksub (darksub simulate)")
+    config = manifest['config']
     probs, labels, classes = np.asarray(probs, float), np.asarray(labels), [str(c) for c in classes]
     if 'no' not in classes: raise DarksubError(f"lens_outcomes: needs a 'no' class; got {', '.join(classes)}")
     i_no, out = classes.index('no'), {}

@@ -421,6 +421,76 @@ def c_npy_huge_sparse(t, ck):
         fh.truncate(128 + 4 * 10**10)  # 40 GB that take 4 kB of disk
     return dict(argv=['validate', ds, '--headers-only'], names=f, expect=['(40 GB): more than the', 'nothing was read'])
 
+# Issue 30, checked configuration and bounded numbers: a sidecar or manifest is checked before it is used; every number has an upper bound.
+def c_ckpt_nan_weights(t, ck):
+    "A checkpoint whose weights are NaN (a diverged run): one line, not NaN probabilities with a class."
+    from safetensors.torch import load_file, save_file
+    c = _ckpt_copy(ck, t/'ck'); w = {k: v.float().fill_(float('nan')) if v.is_floating_point() else v for k, v in load_file(c).items()}
+    save_file(w, str(c)); side = json.loads(c.with_suffix('.json').read_text()); side['weights_sha256'] = sha256(c)
+    c.with_suffix('.json').write_text(json.dumps(side))
+    return dict(argv=['predict', '--checkpoint', c, _img(t), '--out', t/'p.csv', '--device', 'cpu'], names=_img(t),
+                expect=['non-finite probabilities (NaN or inf) for 1 of 1 image(s)', 'nothing was written'], absent=[t/'p.csv'])
+
+def c_sidecar_formula_classes(t, ck):
+    "Class names that a spreadsheet would run as formulas reach no CSV."
+    c = _ckpt_copy(ck, t/'ck', edit=lambda s: s.update(classes=['=HYPERLINK("http://x")', 'sphere', 'vort']))
+    return dict(argv=['predict', '--checkpoint', c, _img(t), '--out', t/'p.csv', '--device', 'cpu'], names=c.with_suffix('.json'),
+                expect=["'classes' is", 'a plain name'], absent=[t/'p.csv'])
+
+def c_sidecar_duplicate_classes(t, ck):
+    c = _ckpt_copy(ck, t/'ck', edit=lambda s: s.update(classes=['no', 'no', 'vort']))
+    return dict(argv=['predict', '--checkpoint', c, _img(t), '--out', t/'p.csv', '--device', 'cpu'], names=c.with_suffix('.json'),
+                expect=['different items'], absent=[t/'p.csv'])
+
+def c_sidecar_wrong_type(t, ck):
+    c = _ckpt_copy(ck, t/'ck', edit=lambda s: s.update(img_size='150'))
+    return dict(argv=['evaluate', make_dataset(t/'ds', {'test': 1}), '--checkpoint', c, '--device', 'cpu'], names=c.with_suffix('.json'),
+                expect=["'img_size' is '150'; expected null or a whole number from 8 to 4096"])
+
+def c_sidecar_huge_model(t, ck):
+    "A sidecar that asks for a model of terabytes: sized on the meta device, never allocated."
+    c = _ckpt_copy(ck, t/'ck', edit=lambda s: s['model_kwargs'].update(widths=[16, 32, 64, 1_000_000]))
+    return dict(argv=['predict', '--checkpoint', c, _img(t), '--out', t/'p.csv', '--device', 'cpu'], names=c.with_suffix('.json'),
+                expect=["describes a 'crop_resnet_d4' model of 36 TB, but the weights file holds", 'at most 4 GB are loaded'], absent=[t/'p.csv'])
+
+def c_manifest_split_traversal(t, ck):
+    "A manifest whose split is '../victim': refused, never followed by --overwrite."
+    (t/'victim').mkdir(); (t/'victim'/'keep.txt').write_text('mine')
+    ds = make_dataset(t/'ds', {'train': 1}); (ds/'manifest.json').write_text(json.dumps({'n_per_class': {'../victim': 1}, 'seed': 0}))
+    return dict(argv=['simulate', ds, '--n-per-class', '1', '--overwrite', '--no-progress'], names=ds/'manifest.json',
+                expect=["'n_per_class' is {'../victim': 1}"], keep=[t/'victim', ds])
+
+def c_simulate_beyond_disk(t, ck):
+    "9 million images per class: refused from the disk estimate before anything is planned or written."
+    return dict(argv=['simulate', t/'big', '--n-per-class', '9000000', '--no-progress'], names=t/'big',
+                expect=['needs about', 'GiB for the 81000000 images', 'are free'], absent=[t/'big'])
+
+def c_seed_beyond_64_bits(t, ck):
+    return dict(argv=['train', '--simulate', '--steps-per-epoch', '1', '--out', t/'run', '--seed', '100000000000000000000000'], names=None,
+                argparse=True, expect=['expected an integer from 0 to 9223372036854775807'], absent=[t/'run'])
+
+def c_batch_beyond_memory(t, ck):
+    return dict(argv=['predict', _img(t), '--out', t/'p.csv', '--batch-size', '100000000000000000000'], names=None, argparse=True,
+                expect=['expected an integer from 1 to 4096'], absent=[t/'p.csv'])
+
+def c_threads_beyond_cores(t, ck):
+    return dict(mode='sub', argv=['bench', 'infer', '--threads', '100000'], names=None, argparse=True, expect=['--threads: expected an integer from 1 to'])
+
+def c_pixel_scale_absurd(t, ck):
+    return dict(argv=['fit', _img(t), '--out', t/'fit', '--pixel-scale', '1e300'], names=None, argparse=True,
+                expect=['--pixel-scale: expected a number from 1e-06 to 10.0'], absent=[t/'fit'])
+
+def c_starts_absurd(t, ck):
+    return dict(argv=['fit', _img(t), '--out', t/'fit', '--starts', '100000000'], names=None, argparse=True,
+                expect=['--starts: expected an integer from 1 to 256'], absent=[t/'fit'])
+
+def c_img_size_absurd(t, ck):
+    return dict(mode='sub', argv=['bench', 'infer', '--img-size', '100000'], names=None, argparse=True, expect=['--img-size: expected an integer from 8 to 1024'])
+
+def c_n_boot_absurd(t, ck):
+    return dict(argv=['evaluate', make_dataset(t/'ds', {'test': 1}), '--n-boot', '1000000000'], names=None, argparse=True,
+                expect=['--n-boot: expected an integer from 0 to 100000'])
+
 
 def _nb_root(t: Path) -> Path:
     "A repository root holding one numbered notebook with a parameters cell."
@@ -571,3 +641,28 @@ def test_npy_version_3(tmp_path, checkpoint):
     with open(f, 'wb') as fh: np.lib.format.write_array(fh, np.random.default_rng(0).random((1, 32, 32), dtype=np.float32), version=(3, 0))
     r = run_inproc('predict', '--checkpoint', checkpoint, f, '--out', tmp_path/'p.csv', '--device', 'cpu')
     assert r.returncode == 0, r.stderr
+
+
+SIDECAR_EDITS = {  # a hand-edited sidecar: every wrongly typed entry darksub reads is one DarksubError, never a traceback
+    'classes_text': lambda s: s.update(classes='no,sphere,vort'), 'classes_number': lambda s: s.update(classes=3),
+    'classes_empty': lambda s: s.update(classes=[]), 'classes_nested': lambda s: s.update(classes=[['no'], 'sphere', 'vort']),
+    'kwargs_list': lambda s: s.update(model_kwargs=[1, 2]), 'kwargs_num_classes_text': lambda s: s['model_kwargs'].update(num_classes='3'),
+    'kwargs_unknown': lambda s: s['model_kwargs'].update(bogus=1), 'kwargs_widths_text': lambda s: s['model_kwargs'].update(widths='abc'),
+    'kwargs_widths_negative': lambda s: s['model_kwargs'].update(widths=[-1, 32, 64, 128]),
+    'kwargs_object': lambda s: s['model_kwargs'].update(dropout={'p': 1}), 'img_size_text': lambda s: s.update(img_size='150'),
+    'img_size_huge': lambda s: s.update(img_size=10**9), 'train_config_list': lambda s: s.update(train_config=[1]),
+    'train_config_img_size': lambda s: s.update(train_config={'img_size': 'x'}), 'preprocess_number': lambda s: s.update(preprocess=5),
+    'sha_number': lambda s: s.update(weights_sha256=5), 'domain_list': lambda s: s.update(domain=[1]),
+    'domain_partial': lambda s: s.update(domain={'image_shape': [1, 32, 32]}), 'model_number': lambda s: s.update(model=5),
+    'model_unknown': lambda s: s.update(model='gpt'), 'metrics_text': lambda s: s.update(metrics='good'),
+    'seed_text': lambda s: s.update(seed='x'), 'class_folders_list': lambda s: s.update(class_folders=['a']),
+}
+
+
+@pytest.mark.parametrize('edit', list(SIDECAR_EDITS))
+def test_sidecar_fields(edit, tmp_path, checkpoint):
+    from darksub.checkpoint import load_checkpoint
+    from darksub.core import DarksubError
+    c = _ckpt_copy(checkpoint, tmp_path/'ck', edit=SIDECAR_EDITS[edit])
+    with pytest.raises(DarksubError) as e: load_checkpoint(c)
+    assert str(c.with_suffix('.json')) in str(e.value) or 'checkpoint' in str(e.value), str(e.value)
