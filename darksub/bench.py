@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 import darksub
-from .core import DarksubError, available_cores, keep_freed_memory, resolve_device
+from .core import DarksubError, atomic_path, available_cores, keep_freed_memory, resolve_device
 from .physics import einstein_radius
 from .simulate import CLASSES, SimConfig, draw_parameters, get_preset, noiseless_lenses, simulate_lenses
 from .models import create_model, list_models, model_info
@@ -317,5 +317,5 @@ def update_readme(readme: str | os.PathLike,  # the README file
     s = p.read_text()
     if start not in s or end not in s: return False
     a, b = s.index(start) + len(start), s.index(end)
-    p.write_text(s[:a] + '\n' + text.strip() + '\n' + s[b:])
+    with atomic_path(p, overwrite=True) as tmp: tmp.write_text(s[:a] + '\n' + text.strip() + '\n' + s[b:])  # never half a README
     return True

@@ -557,7 +557,8 @@ def _bench_report_main(a, argv, key: str, out: Path) -> int:
     set_style(); fig, ax = plt.subplots(figsize=(6, 0.5 + 0.45 * len(rep['train'])))
     plot_bench(ax, rep); save_figure(fig, fig_path); plt.close(fig)
     md = report_markdown(rep, str(fig_path) if a.readme is None else os.path.relpath(fig_path, Path(a.readme).parent))
-    (out/f'bench_{key}.md').write_text(md + '\n'); write_json(out/f'bench_{key}.json', rep)
+    with atomic_path(out/f'bench_{key}.md', overwrite=True) as tmp: tmp.write_text(md + '\n')
+    write_json(out/f'bench_{key}.json', rep)
     print(md)
     if a.readme and not update_readme(a.readme, key, md):
         raise DarksubError(f'{a.readme} has no <!-- bench:{key} --> ... <!-- /bench:{key} --> markers: add them where the report goes')

@@ -24,7 +24,8 @@ from .datasets import LensDataset, dataset_provenance
 from .preprocess import make_preprocess, random_rotate_flip, resize
 from .domain import training_domain
 from .models import create_model, model_info
-from .checkpoint import load_checkpoint, save_checkpoint, state_tensors
+from .checkpoint import SIDECAR_SCHEMA, load_checkpoint, save_checkpoint, state_tensors
+from .schema import check_schema
 
 # %% auto #0
 __all__ = ['TrainConfig', 'initial_model', 'lr_at', 'prepare_batch', 'prepare_dataset', 'stream_epoch', 'simulated_split',
@@ -441,6 +442,7 @@ def _check_run(cfg: TrainConfig, train_data, out_dir, resume: bool, classes, wor
         raise DarksubError(f'{out} already holds a training run: resume it (--resume) or choose another output folder')
     classes = list(classes or getattr(train_data, 'classes', None) or [])
     if len(classes) < 2: raise DarksubError('fit needs the class names: pass classes=[...] or data with a `classes` attribute')
+    check_schema({'classes': classes}, {'classes': SIDECAR_SCHEMA['classes']}, 'the class names of the training data')  # as the checkpoint will record them, before any epoch
     return out, state_path, classes
 
 def _place_model(model: nn.Module, cfg: TrainConfig, device: torch.device, world: int):

@@ -491,6 +491,12 @@ def c_n_boot_absurd(t, ck):
     return dict(argv=['evaluate', make_dataset(t/'ds', {'test': 1}), '--n-boot', '1000000000'], names=None, argparse=True,
                 expect=['--n-boot: expected an integer from 0 to 100000'])
 
+def c_train_formula_class(t, ck):
+    "A class folder named like a spreadsheet formula: refused before the first epoch, not after it (the checkpoint could not record it)."
+    ds = make_dataset(t/'ds', classes=('=SUM(A1)', 'sphere', 'vort'))
+    return dict(argv=['train', '--data', ds, '--out', t/'run', '--epochs', '1', '--device', 'cpu', '--quiet'], names=None,
+                expect=["the class names of the training data: 'classes' is ['=SUM(A1)', 'sphere', 'vort']", 'a plain name'], absent=[t/'run'])
+
 
 def _nb_root(t: Path) -> Path:
     "A repository root holding one numbered notebook with a parameters cell."
