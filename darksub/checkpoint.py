@@ -15,7 +15,7 @@ import darksub
 from .core import DarksubError, atomic_path, file_sha256, format_bytes, jsonable, resolve_device, write_json
 from .preprocess import make_preprocess, resize
 from .models import create_model, list_models
-from .schema import Field, JSON_OBJECT, any_of, check_schema, dict_of, hex_digest, list_of, number, plain_name, text, whole
+from .schema import Field, JSON_OBJECT, any_of, check_schema, dict_of, hex_digest, list_of, number, plain_name, read_json, text, whole
 
 # %% auto #0
 __all__ = ['SIDECAR_SCHEMA', 'DOMAIN_SCHEMA', 'MAX_MODEL_BYTES', 'SHIPPED_DIR', 'DEFAULT_CHECKPOINT', 'state_tensors',
@@ -117,10 +117,8 @@ def load_checkpoint(path_or_name: str | os.PathLike,  # checkpoint file, sidecar
     path = resolve_checkpoint(path_or_name)
     side = path.with_suffix('.json')
     if not side.exists(): raise DarksubError(f'checkpoint {path} has no sidecar {side.name}: expected the JSON file written beside the weights')
-    if side.stat().st_size > 64 << 20: raise DarksubError(f'checkpoint sidecar {side} is {side.stat().st_size / 1e6:.0f} MB; a sidecar is a few kB of JSON')
-    try: meta = json.loads(side.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e: raise DarksubError(f'checkpoint sidecar {side} is not valid JSON ({e})') from None
     what = f'checkpoint sidecar {side}'
+    meta = read_json(side, what)
     if isinstance(meta, dict) and not all(k in meta for k in ('model', 'model_kwargs', 'classes')):
         missing = [k for k in ('model', 'model_kwargs', 'classes') if k not in meta]
         raise DarksubError(f"{what} lacks {', '.join(missing)}: not a darksub checkpoint")

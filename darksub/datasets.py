@@ -13,7 +13,7 @@ import torch
 from torch.utils.data import Dataset
 from . import __version__
 from .core import DarksubError, available_cores, available_memory_gb, check_count, free_disk_bytes, jsonable, keep_freed_memory, rank_world, resolve_device, write_json
-from .schema import JSON_OBJECT, any_of, check_schema, dict_of, hex_digest, list_of, plain_name, text, whole
+from .schema import JSON_OBJECT, any_of, check_schema, dict_of, hex_digest, list_of, plain_name, read_json, text, whole
 from .random import derive_seed
 from .simulate import CLASSES, SimConfig, resolve_backend, resolve_config, sim_backend, simulate_lenses
 from .io import load_npy, npy_image_size, save_npy, save_npz
@@ -182,10 +182,7 @@ def read_manifest(root: str | os.PathLike,  # dataset folder
     "The `manifest.json` of a dataset folder, checked against `MANIFEST_SCHEMA`; None when the folder has none."
     p = Path(root)/'manifest.json'
     if not p.is_file(): return None
-    if p.stat().st_size > 64 << 20: raise DarksubError(f"{p} is {p.stat().st_size / 1e6:.0f} MB; a manifest is a few kB of JSON")
-    try: m = json.loads(p.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e: raise DarksubError(f"{p} is not valid JSON ({e})") from None
-    return check_schema(m, MANIFEST_SCHEMA, str(p))
+    return check_schema(read_json(p), MANIFEST_SCHEMA, str(p))
 
 # %% ../nbs_lib/08_datasets.ipynb #f83daded
 def dataset_provenance(root: str | os.PathLike,  # dataset folder

@@ -4,12 +4,13 @@
 
 # %% ../nbs_lib/00b_schema.ipynb #bad05277
 from __future__ import annotations
-import math, re
+import json, math, os, re
+from pathlib import Path
 from .core import DarksubError
 
 # %% auto #0
 __all__ = ['NAME_PATTERN', 'JSON_OBJECT', 'Field', 'whole', 'number', 'text', 'hex_digest', 'plain_name', 'list_of', 'dict_of',
-           'any_of', 'check_schema']
+           'any_of', 'check_schema', 'read_json']
 
 # %% ../nbs_lib/00b_schema.ipynb #d9e422eb
 class Field:
@@ -81,3 +82,13 @@ def check_schema(obj,  # a value read from a JSON file
             got = repr(obj[k]); got = got if len(got) <= 80 else got[:77] + '...'
             raise DarksubError(f"{what}: '{k}' is {got}; expected {field.expects}")
     return obj
+
+# %% ../nbs_lib/00b_schema.ipynb #66e10b65
+def read_json(path: str | os.PathLike,  # a configuration file darksub reads back (a sidecar, a manifest)
+              what: str | None = None,  # how messages name it (default: the path)
+              max_bytes: int = 64 << 20) -> object:  # larger files are refused unread
+    "The parsed JSON of a small configuration file; one DarksubError when it is too large or not valid JSON (check it with `check_schema`)."
+    p, what = Path(path), what or str(path)
+    if p.stat().st_size > max_bytes: raise DarksubError(f"{what} is {p.stat().st_size / 1e6:.0f} MB; expected a few kB of JSON")
+    try: return json.loads(p.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e: raise DarksubError(f"{what} is not valid JSON ({e})") from None
