@@ -157,8 +157,9 @@ def bench_models(mode: str = 'train',  # 'train' (forward+backward+AdamW step) o
                  models: list[str] | None = None,  # model names (default: all registered)
                  batch_size: int = 64, img_size: int | None = None,  # None: each model's expected size [pixels]
                  seconds: float = 10.,  # timing budget per model after one warm-up step [s]
-                 device: str = 'auto', log=print) -> list[dict]:
-    "Images/s of each model on random images on `device`, with the ratio to densenet201 when it is measured."
+                 device: str = 'auto', log=print,
+                 recipe: bool = False) -> list[dict]:  # time each model with a CPU recipe at its crop and batch size (model_info(name)['cpu_recipe'])
+    "Images/s of each model on random images on `device`, with the ratio to densenet201 when it is measured (at the same sizes)."
     if mode not in ('train', 'infer'): raise DarksubError(f"bench mode must be 'train' or 'infer', got {mode!r}")
     models = models or list_models()
     for m in models: model_info(m)
@@ -167,12 +168,13 @@ def bench_models(mode: str = 'train',  # 'train' (forward+backward+AdamW step) o
     rows = []
     for name in models:
         torch.manual_seed(0)
-        size = img_size or model_info(name)['img_size']
+        r = model_info(name)['cpu_recipe'] if recipe else None
+        size, batch = (r['crop'], r['batch_size']) if r else (img_size or model_info(name)['img_size'], batch_size)
         model = create_model(name).to(dev)
         cl = use_channels_last(cfg, model, dev)
         if cl: model = model.to(memory_format=torch.channels_last)
         amp = amp_dtype(cfg, dev)
-        x = torch.rand(batch_size, 1, size, size, device=dev); y = torch.randint(0, 3, (batch_size,), device=dev)
+        x = torch.rand(batch, 1, size, size, device=dev); y = torch.randint(0, 3, (batch,), device=dev)
         if cl: x = x.contiguous(memory_format=torch.channels_last)
         opt = torch.optim.AdamW(model.parameters(), 1e-4)
         def step():
@@ -187,9 +189,9 @@ def bench_models(mode: str = 'train',  # 'train' (forward+backward+AdamW step) o
         n, t0 = 0, time.perf_counter()
         while n < 2 or time.perf_counter() - t0 < seconds: step(); n += 1
         secs = time.perf_counter() - t0
-        rows.append(dict(model=name, mode=mode, device=str(dev), batch_size=batch_size, img_size=size, steps=n,
-                         params_m=sum(p.numel() for p in model.parameters()) / 1e6, images_per_s=n * batch_size / secs))
-        log(f"{name:<16} {rows[-1]['images_per_s']:10.1f} images/s ({n} steps of {batch_size}, {secs:.1f} s)")
+        rows.append(dict(model=name, mode=mode, device=str(dev), batch_size=batch, img_size=size, steps=n, recipe='cpu' if r else None,
+                         params_m=sum(p.numel() for p in model.parameters()) / 1e6, images_per_s=n * batch / secs))
+        log(f"{name:<16} {rows[-1]['images_per_s']:10.1f} images/s ({n} steps of {batch} at {size}x{size}, {secs:.1f} s)")
         del model, opt
     ref = next((r['images_per_s'] for r in rows if r['model'] == 'densenet201'), None)
     for r in rows: r['ratio_to_densenet201'] = r['images_per_s'] / ref if ref else None

@@ -458,10 +458,11 @@ def _bench_cli(mode: str, argv) -> int:
     ap.add_argument('--device', default='auto'); ap.add_argument('--threads', type=bounded(int, 1, available_cores()), default=None, help='torch CPU threads')
     ap.add_argument('--json', default=None, metavar='PATH', help='also write the rows to this JSON file')
     ap.add_argument('--overwrite', action='store_true', help='replace --json if it exists')
+    ap.add_argument('--recipe', action='store_true', help="time each model that has a CPU recipe (densenet201, resnet101v2) at the recipe's crop and batch size")
     a = ap.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
     with _claim_file(a.json, f'bench_{mode}.json', a.overwrite) as out:
-        rows = bench_models(mode, a.models, a.batch_size, a.img_size, a.seconds, a.device, log=lambda s: print(s, file=sys.stderr))
+        rows = bench_models(mode, a.models, a.batch_size, a.img_size, a.seconds, a.device, log=lambda s: print(s, file=sys.stderr), recipe=a.recipe)
         print(f"darksub bench {mode}: {torch.get_num_threads()} CPU threads, torch {torch.__version__}, darksub {darksub.__version__}\n")
         print(bench_table(rows))
         if out: write_json(out, {'command': 'darksub bench ' + ' '.join([mode, *argv]), 'threads': torch.get_num_threads(), 'rows': rows})

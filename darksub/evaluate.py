@@ -195,12 +195,15 @@ def predict_files(checkpoint: str | os.PathLike,  # checkpoint path, run folder 
 # %% ../nbs_lib/13_evaluate.ipynb #97184489
 RESULT_COLUMNS = (  # (header, accepted keys of a row dict, formatter)
     ('model', ('model', 'name'), str),
+    ('input', ('input',), str),
+    ('images seen', ('images_seen',), lambda v: f'{int(v):,}'),
     ('epochs', ('epochs',), lambda v: f'{int(v)}'),
     ('batch size', ('batch_size', 'batch size'), lambda v: f'{int(v)}'),
     ('learning rate', ('lr', 'learning_rate', 'learning rate'), lambda v: f'{float(v):g}'),
     ('accuracy', ('accuracy',), lambda v: f'{float(v):.3f}'),
     ('AUC OvR', ('auc_ovr_macro', 'auc_ovr', 'AUC OvR'), lambda v: f'{float(v):.4f}'),
     ('AUC OvO', ('auc_ovo_macro', 'auc_ovo', 'AUC OvO'), lambda v: f'{float(v):.4f}'),
+    ('AUC OvR model_i_varied', ('auc_ovr_macro_model_i_varied',), lambda v: f'{float(v):.4f}'),
     ('training time', ('train_seconds', 'training_seconds', 'training time'), lambda v: _fmt_seconds(float(v))),
     ('device', ('device',), str),
     ('images/s', ('images_per_s', 'train_images_per_s', 'images/s'), lambda v: f'{float(v):,.0f}'),
@@ -261,10 +264,15 @@ def write_results_table(readme_path: str | os.PathLike,  # the README.md to upda
         else:
             head, tail = text.rstrip('\n') + '\n\n## Results\n\n', '\n'
         before, after = head + start, end + tail
-    table = {}
+    table, old_headers = {}, []
+    if old:  # rows written under other columns keep their cells by header; a column they lack shows '—'
+        hl = [l for l in text[i:j].splitlines() if l.strip().startswith('|')][0]
+        old_headers = [c.strip() for c in hl.strip().strip('|').split('|')]
     for line in old:
         cells = [c.strip() for c in line.strip().strip('|').split('|')]
-        if cells and cells[0]: table[cells[0]] = line.strip()
+        if not (cells and cells[0]): continue
+        by = dict(zip(old_headers, cells))
+        table[cells[0]] = line.strip() if old_headers == headers else '| ' + ' | '.join(by.get(h, '—') for h in headers) + ' |'
     for line in format_results_table(rows, columns).splitlines()[2:]:
         table[line.strip('|').split('|')[0].strip()] = line
     lines = ['| ' + ' | '.join(headers) + ' |', '|' + '|'.join(['---'] * len(headers)) + '|'] + list(table.values())
@@ -322,6 +330,8 @@ def collect_model_results(models_dir: str | os.PathLike,  # folder holding one <
             'device': _first(test, smet, side, cfg, keys=('train_device', 'device')),
             'images_per_s': _first(test, smet, side, keys=('train_images_per_s', 'images_per_s')) or h_ips,
             'history': str(d/'history.csv') if hist else None,
+            'input': _first(test, keys=('input',)), 'images_seen': _first(test, keys=('images_seen',)),
+            **{f'auc_ovr_macro_{name}': m.get('auc_ovr_macro') for name, m in (test.get('test_sets') or {}).items() if isinstance(m, Mapping)},
         }
         if row['accuracy'] is None or row['auc_ovr_macro'] is None:
             skipped[d.name] = 'test_metrics.json lacks accuracy or auc_ovr_macro'; continue

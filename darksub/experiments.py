@@ -15,14 +15,15 @@ from .simulate import SimulatedLensStream
 from .io import load_npy
 from .datasets import SPLITS, LensDataset, scan_dataset, write_dataset
 from .preprocess import make_preprocess
-from .train import TrainConfig, fit, validate, balanced_subset
+from .models import model_info
+from .train import TrainConfig, fit, validate, balanced_subset, read_history
 from .evaluate import evaluate_checkpoint
 from .reconstruct import FEATURE_NAMES, RING_STATISTICS, anomaly_features, fit_lens, ring_statistics, train_physics_classifier
 
 # %% auto #0
-__all__ = ['SHORTCUT_FEATURES', 'dataset_or_simulated', 'first_per_class', 'compare_preprocessing', 'choose_default_preprocess',
-           'chosen_preprocess', 'train_seed_model', 'most_confused', 'shortcut_features', 'shortcut_baseline',
-           'physics_features', 'physics_baseline', 'preset_table']
+__all__ = ['SHORTCUT_FEATURES', 'dataset_or_simulated', 'varied_test_split', 'first_per_class', 'compare_preprocessing',
+           'choose_default_preprocess', 'chosen_preprocess', 'train_seed_model', 'recipe_settings', 'most_confused',
+           'shortcut_features', 'shortcut_baseline', 'physics_features', 'physics_baseline', 'preset_table']
 
 # %% ../nbs_lib/16_experiments.ipynb #0dbd3504
 def _has_split(root: Path, split: str) -> bool:
@@ -44,6 +45,17 @@ def dataset_or_simulated(data_dir,  # dataset folder written by 00_data
     if log: log(f"{data_dir} lacks a {' or '.join(needed)} split: simulating images into {root}")
     write_dataset(root, n_per_class, splits=None if isinstance(n_per_class, dict) else needed, seed=seed, device=str(device),
                   reuse=True, progress=False)
+    return root
+
+# %% ../nbs_lib/16_experiments.ipynb #4cbc331c
+def varied_test_split(run_dir,  # run folder: the split goes to RUN_DIR/data_model_i_varied/test
+                      n_per_class: int,  # test images per class
+                      seed: int = 0,  # the run's seed (the split uses seed + 1000, apart from the Model I data)
+                      device: str = 'cpu',  # where to simulate: 'cpu', 'cuda', 'auto'
+                      ) -> Path:
+    "The dataset folder of the run's `model_i_varied` test split, simulated on first use and reused after (same images for every notebook)."
+    root = Path(run_dir)/'data_model_i_varied'
+    write_dataset(root, {'test': n_per_class}, seed=seed + 1000, config='model_i_varied', device=str(device), reuse=True, progress=False)
     return root
 
 # %% ../nbs_lib/16_experiments.ipynb #1ddaed1d
@@ -127,8 +139,11 @@ def train_seed_model(model: str,  # registered model name (darksub.models)
                      seed: int = 0,  # seed of initialisation, data order, augmentation (and the bootstrap)
                      device='auto',  # 'auto', 'cpu' or 'cuda'
                      log=print,  # progress lines (None: silent)
+                     crop: int | None = None,  # side [pixels] of the central crop the model sees, after the preprocessing (None: the whole image)
+                     images: int | None = None,  # training images to see in all, over `epochs` validation points (None: `epochs` passes over the data)
+                     test_sets: dict | None = None,  # more test splits to score, name -> dataset folder (e.g. {'model_i_varied': DIR})
                      ) -> dict:
-    "Train `model` as the 03_Model notebooks do, test its best checkpoint and write test_metrics.json: {'out_dir', 'preprocess', 'config', 'train', 'val', 'result', 'test', 'probs', 'labels', 'record'}."
+    "Train `model` as the 03_Model notebooks do, test its best checkpoint (on DATA_DIR/test and each of `test_sets`) and write test_metrics.json: {'out_dir', 'preprocess', 'config', 'train', 'val', 'result', 'test', 'probs', 'labels', 'record'}."
     say = log or (lambda *a: None)
     device = resolve_device(device)
     out = Path(run_dir)/'models'/model
@@ -144,27 +159,57 @@ def train_seed_model(model: str,  # registered model name (darksub.models)
         say(train, '\nvalidation:', val)
     else:
         raise DarksubError(f'TRAIN_SOURCE = {train_source!r}: expected "simulate" or "data"')
+    if images is not None:
+        if train_source == 'simulate': raise DarksubError('images= counts the images drawn from a dataset; with a simulated stream set steps_per_epoch')
+        steps = images // (epochs * batch_size)
+        if steps < 1: raise DarksubError(f'images={images} is less than one batch of {batch_size} per validation point ({epochs}): raise it')
     preprocess = chosen_preprocess(run_dir) if preprocess == 'auto' else preprocess
+    if crop: preprocess = make_preprocess(f'center_crop(size={crop})' if preprocess == 'none' else f'{preprocess}+center_crop(size={crop})').spec
     say(f"preprocessing: {preprocess!r}")
     cfg = TrainConfig(model=model, model_kwargs=dict(model_kwargs or {}), preprocess=preprocess, epochs=epochs, batch_size=batch_size,
                       lr=lr, img_size=img_size, steps_per_epoch=steps, patience=0, seed=seed, device=str(device))
     result = fit(cfg, train, val, out_dir=out, resume=True, progress=False, log=say)
-    say(f"best validation AUC {result['best_val_auc']:.4f} at epoch {result['best_epoch']}; "
+    h = read_history(out/'history.csv')
+    seen = int(h['images_seen'][-1]) if 'images_seen' in h and np.isfinite(h['images_seen'][-1]) else None  # None: a run from before the count
+    say(f"best validation AUC {result['best_val_auc']:.4f} at epoch {result['best_epoch']}; {seen or 'uncounted'} training images seen, "
         f"{result['train_seconds']:.0f} s of training at {result['train_images_per_s']:.1f} images/s on {result['device']}")
     test, probs, labels = evaluate_checkpoint(out, data_dir, split='test', device=device, n_boot=n_boot, seed=seed)
+    side = val[0][0].shape[-1]
+    shown = f'{crop}x{crop} central crop of {side}x{side}' if crop else f'{img_size or side}x{img_size or side}'
     how = {'img_size': img_size, 'n_train': len(train)} if train_source is None else {'train_source': train_source}
-    test.update(epochs=result['epochs_run'], batch_size=batch_size, lr=lr, **how,
+    others = {name: evaluate_checkpoint(out, d, split='test', device=device, n_boot=n_boot, seed=seed)[0] for name, d in (test_sets or {}).items()}
+    test.update(epochs=result['epochs_run'], batch_size=batch_size, lr=lr, **how, input=shown, images_seen=seen,
                 train_seconds=result['train_seconds'], train_images_per_s=result['train_images_per_s'],
-                train_device=result['device'], best_epoch=result['best_epoch'])
+                train_device=result['device'], best_epoch=result['best_epoch'],
+                test_sets={name: {k: m[k] for k in ('n', 'accuracy', 'auc_ovr_macro', 'auc_per_class', 'ci95')} for name, m in others.items()})
     write_json(out/'test_metrics.json', test)
-    say(json.dumps({k: test[k] for k in ('accuracy', 'auc_ovr_macro', 'auc_ovo_macro', 'auc_per_class', 'ci95')}, indent=1))
-    how = ({'n_train': len(train), 'img_size': img_size} if train_source is None else {'train_source': train_source})
+    say(json.dumps({k: test[k] for k in ('accuracy', 'auc_ovr_macro', 'auc_ovo_macro', 'auc_per_class', 'ci95', 'test_sets')}, indent=1))
     record = {'model': model, 'accuracy': test['accuracy'], 'auc_ovr_macro': test['auc_ovr_macro'],
-              'auc_ovo_macro': test['auc_ovo_macro'], 'epochs': result['epochs_run'], **how,
+              'auc_ovo_macro': test['auc_ovo_macro'], 'epochs': result['epochs_run'], **how, 'input': shown, 'images_seen': seen,
+              **{f'auc_ovr_macro_{name}': m['auc_ovr_macro'] for name, m in others.items()},
               'train_seconds': result['train_seconds'], 'train_images_per_s': result['train_images_per_s'],
               'device': result['device']}
     return {'out_dir': out, 'preprocess': preprocess, 'config': cfg, 'train': train, 'val': val, 'result': result,
             'test': test, 'probs': probs, 'labels': labels, 'record': record}
+
+# %% ../nbs_lib/16_experiments.ipynb #bd04bcca
+def recipe_settings(model: str,  # registered model name with a cpu_recipe (darksub.models.model_info)
+                    recipe: str = 'cpu',  # 'cpu': the model's CPU recipe; 'seed': the seed's whole images, `epochs` passes over the data
+                    images: int = 0,  # 'cpu': training images seen (0: the recipe's)
+                    epochs: int = 10,  # 'seed': epochs
+                    n_train: int | None = None,  # 'seed': training images per class (None: the whole split)
+                    img_size: int | None = None,  # 'seed': side [pixels] images are resized to (None: as they come)
+                    batch_size: int = 64,  # 'seed': images per optimiser step
+                    lr: float = 1e-3,  # 'seed': peak AdamW learning rate
+                    ) -> dict:
+    "The `train_seed_model` arguments of `recipe` for `model`: crop, images, epochs (validation points), batch_size and lr for 'cpu'; the given ones for 'seed'."
+    if recipe == 'seed': return dict(epochs=epochs, n_train=n_train, img_size=img_size, batch_size=batch_size, lr=lr)
+    if recipe != 'cpu': raise DarksubError(f"RECIPE = {recipe!r}: expected 'cpu' or 'seed'")
+    r = model_info(model)['cpu_recipe']
+    if not r: raise DarksubError(f"{model} has no CPU recipe: use recipe 'seed' or a model with a cpu_recipe")
+    images = images or r['images']
+    evals = min(r['evals'], max(1, images // r['batch_size']))
+    return dict(crop=r['crop'], images=images, epochs=evals, batch_size=r['batch_size'], lr=r['lr'])
 
 # %% ../nbs_lib/16_experiments.ipynb #4b8ab3b0
 def most_confused(confusion,  # (C, C) counts, row = true class, column = predicted class

@@ -273,10 +273,14 @@ _HISTORY_LABELS = {'loss': 'cross-entropy loss [nats per image]', 'acc': 'accura
 def plot_history(ax, history,  # CSV path, DataFrame or dict with columns epoch, train_<metric>, val_<metric>
                  metric: str = 'loss',  # 'loss', 'acc' or 'auc'
                  title: str | None = None,  # axes title (default: '<metric> per epoch')
-                 best_by: str | None = 'val_auc'):  # column whose best (maximum) epoch is marked; None or absent: best of `metric`
-    "Training and validation `metric` against epoch on `ax`, with the kept (best validation) epoch marked and labelled."
+                 best_by: str | None = 'val_auc',  # column whose best (maximum) epoch is marked; None or absent: best of `metric`
+                 x: str = 'epoch'):  # horizontal axis: 'epoch' or 'images_seen' (training images seen, from history.csv)
+    "Training and validation `metric` against epoch (or training images seen) on `ax`, with the kept (best validation) epoch marked and labelled."
     from matplotlib.ticker import MaxNLocator
     h = read_history(history)
+    if x not in ('epoch', 'images_seen'): raise DarksubError(f"x must be 'epoch' or 'images_seen', got {x!r}")
+    if x == 'images_seen' and 'images_seen' not in h:
+        raise DarksubError(f"history has no images_seen column (written by darksub.train.fit since issue 31); columns are: {', '.join(h)}")
     names = _HISTORY_ALIASES.get(metric, (metric,))
     found = {}
     for split in ('train', 'val'):
@@ -287,8 +291,9 @@ def plot_history(ax, history,  # CSV path, DataFrame or dict with columns epoch,
         raise DarksubError(f"history has no train_/val_ column for {metric!r}; columns are: {', '.join(h)}")
     n_rows = len(next(iter(h.values())))
     epochs = h['epoch'] if 'epoch' in h else np.arange(1, n_rows + 1)
+    xs = h['images_seen'] if x == 'images_seen' else epochs
     for split, key in found.items():
-        ax.plot(epochs, h[key], marker='o', ms=3, color='C0' if split == 'train' else 'C1',
+        ax.plot(xs, h[key], marker='o', ms=3, color='C0' if split == 'train' else 'C1',
                 label={'train': 'training', 'val': 'validation'}[split])
     if 'val' in found and np.isfinite(h[found['val']]).any():
         v = h[found['val']]
@@ -296,30 +301,45 @@ def plot_history(ax, history,  # CSV path, DataFrame or dict with columns epoch,
             best, why = int(np.nanargmax(h[best_by])), f'best {best_by}'
         else:
             best, why = int(np.nanargmin(v) if metric == 'loss' else np.nanargmax(v)), 'best validation'
-        ax.scatter([epochs[best]], [v[best]], s=80, facecolors='none', edgecolors='k', zorder=3,
+        ax.scatter([xs[best]], [v[best]], s=80, facecolors='none', edgecolors='k', zorder=3,
                    label=f'epoch {epochs[best]:g} ({why}): {v[best]:.4g}')
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel('epoch'); ax.set_ylabel(_HISTORY_LABELS.get(metric, metric))
-    ax.set_title(title or f'{metric} per epoch'); ax.legend(fontsize=9); ax.grid(alpha=0.3)
+    ax.set_xlabel('epoch' if x == 'epoch' else 'training images seen'); ax.set_ylabel(_HISTORY_LABELS.get(metric, metric))
+    ax.set_title(title or f"{metric} per {'epoch' if x == 'epoch' else 'validation point'}"); ax.legend(fontsize=9); ax.grid(alpha=0.3)
     return ax
 
 # %% ../nbs_lib/17_plots.ipynb #ec773817
 def plot_learning_curves(ax,  # matplotlib axes
-                         runs: dict,  # label -> (history: CSV path, DataFrame or dict with 'epoch' and `column`, training images per epoch)
+                         runs: dict,  # label -> history (CSV path, DataFrame or dict with `column` and images_seen) or (history, training images per epoch)
                          column: str = 'val_auc',  # history column on the y axis
                          ylabel: str = 'validation macro ROC AUC (one-vs-rest)',  # y-axis label
-                         title: str = 'learning curve'):  # axes title
-    "`column` of each run's history against training images seen (epoch x images per epoch), one line per run, with a chance line at 0.5 for AUCs."
-    for i, (label, (history, per_epoch)) in enumerate(runs.items()):
+                         title: str = 'learning curve',  # axes title
+                         tests: dict | None = None,  # test-set name -> metrics ('auc_ovr_macro', ci95) of the first run's kept (best `column`) weights
+                         target: float | None = None):  # a goal drawn as a dashed line (e.g. 0.90)
+    "`column` of each run's history against training images seen, one line per run, with a chance line at 0.5 for AUCs, the test AUCs of the first run's kept weights (95% intervals) and a target."
+    bottom, kept = [], None
+    for i, (label, run) in enumerate(runs.items()):
+        history, per_epoch = run if isinstance(run, tuple) else (run, None)
         h = read_history(history)
         if column not in h: raise DarksubError(f"history of {label!r} has no column {column!r}; columns are: {', '.join(h)}")
+        if per_epoch is None and 'images_seen' not in h:
+            raise DarksubError(f"history of {label!r} has no images_seen column: pass ({label!r}: (history, training images per epoch))")
         epochs = h['epoch'] if 'epoch' in h else np.arange(1, len(h[column]) + 1)
-        ax.plot(epochs * per_epoch, h[column], marker='o', ms=3, color=f'C{i}', label=f'{label} (last {h[column][-1]:.3f})')
-    if 'auc' in column: ax.axhline(0.5, color='0.5', ls=':', lw=1, label='chance')
+        xs, v = (h['images_seen'] if per_epoch is None else epochs * per_epoch), h[column]
+        ax.plot(xs, v, marker='o', ms=3, color=f'C{i}', label=f'{label} (last {v[-1]:.3f})')
+        if kept is None: kept = xs[int(np.nanargmax(v))] if np.isfinite(v).any() else xs[-1]
+        bottom += list(v[np.isfinite(v)])
+    for j, (name, m) in enumerate((tests or {}).items()):
+        auc = m['auc_ovr_macro']; lo, hi = (m.get('ci95') or {}).get('auc_ovr_macro') or (auc, auc); bottom.append(lo)
+        ax.errorbar([kept * (1 + 0.015 * (j + 1))], [auc], yerr=[[auc - lo], [hi - auc]], fmt='s', ms=6, capsize=3, color=f'C{len(runs) + j}',
+                    label=f'test {name}: {auc:.3f} [{lo:.3f}, {hi:.3f}]')
+    if 'auc' in column:
+        ax.axhline(0.5, color='0.5', ls=':', lw=1, label='chance')
+        ax.set_ylim(min(0.4, min(bottom, default=0.4) - 0.02), 1.01)
+    if target is not None: ax.axhline(target, ls='--', color='0.4', lw=1, label=f'target {target:g}')
     ax.set_xlabel('training images seen'); ax.set_ylabel(ylabel); ax.set_title(title)
     ax.legend(fontsize=8, loc='lower right'); ax.grid(alpha=0.3)
     return ax
-
 
 # %% ../nbs_lib/17_plots.ipynb #9021853c
 def plot_rates(ax,  # matplotlib axes

@@ -423,7 +423,8 @@ def _write_history(path: Path, history: list[dict]):
     with atomic_path(path, overwrite=True) as tmp:
         with open(tmp, 'w', newline='') as f:
             if history:
-                w = csv.DictWriter(f, fieldnames=list(history[0])); w.writeheader(); w.writerows(history)
+                names = list(dict.fromkeys(k for row in history for k in row))  # a run resumed from an older darksub may gain columns
+                w = csv.DictWriter(f, fieldnames=names, restval=''); w.writeheader(); w.writerows(history)
 
 def _epoch_loader(train_data, cfg: TrainConfig, epoch: int, steps: int, device, rank: int = 0, world: int = 1):
     "This rank's batches of one epoch, determined by (seed, epoch) only; together the ranks' batches are those of one process."
@@ -506,7 +507,7 @@ def _record_epoch(prog: dict, cfg: TrainConfig, epoch: int, tr: dict, va: dict, 
     prog['train_seconds'] += tr['seconds']; prog['images'] += tr['images']
     row = dict(epoch=epoch + 1, lr=lr, train_loss=tr['loss'], train_acc=tr['acc'],
                val_loss=va['loss'], val_acc=va['acc'], val_auc=va['auc'], train_images_per_s=tr['images_per_s'],
-               epoch_seconds=tr['seconds'])
+               epoch_seconds=tr['seconds'], images_seen=prog['images'])
     prog['history'].append(row); prog['epoch'] = epoch + 1
     improved = va['auc'] > prog['best_auc'] + 1e-6 or (math.isnan(prog['best_auc']) and not math.isnan(va['auc']))
     if improved: prog.update(best_auc=va['auc'], best_epoch=epoch + 1, bad_epochs=0)
