@@ -280,7 +280,7 @@ def plot_history(ax, history,  # CSV path, DataFrame or dict with columns epoch,
     h = read_history(history)
     if x not in ('epoch', 'images_seen'): raise DarksubError(f"x must be 'epoch' or 'images_seen', got {x!r}")
     if x == 'images_seen' and 'images_seen' not in h:
-        raise DarksubError(f"history has no images_seen column (written by darksub.train.fit since issue 31); columns are: {', '.join(h)}")
+        raise DarksubError(f"history has no images_seen column (darksub.train.fit writes it; runs of older versions lack it); columns are: {', '.join(h)}")
     names = _HISTORY_ALIASES.get(metric, (metric,))
     found = {}
     for split in ('train', 'val'):
