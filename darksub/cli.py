@@ -21,8 +21,9 @@ from .models import list_models
 from .checkpoint import DEFAULT_CHECKPOINT, resolve_checkpoint
 from .train import TrainConfig, fit
 from .evaluate import evaluate_checkpoint, predict_files
-from .reconstruct import FEATURE_NAMES, FIT_KEYS, anomaly_features, fit_lens, sis_reconstruction
-from .plots import plot_bench, plot_fit_panel, save_figure, set_style
+from .reconstruct import (FEATURE_NAMES, FIT_KEYS, anomaly_features, fit_lens, fit_source, ring_peak_significance,
+                                 sis_reconstruction, smooth_significance)
+from .plots import plot_anomaly_panels, plot_bench, save_figure, set_style
 from .sensitivity import run_sensitivity
 from .bench import bench_fit, bench_fit_text, bench_models, bench_report, bench_simulate, bench_table, report_markdown, update_readme
 from .pipeline import parse_value, run_pipeline
@@ -405,13 +406,16 @@ def _fit_main(a, files: list[Path], imgs: np.ndarray, out: Path) -> int:
                    pixel_scale=a.pixel_scale, psf_fwhm=a.psf_fwhm)
     sis = sis_reconstruction(imgs, a.pixel_scale, a.psf_fwhm)
     feats = anomaly_features(fit, a.pixel_scale)
+    zs = smooth_significance(fit['residual'], a.psf_fwhm or a.pixel_scale, a.pixel_scale).numpy()  # no PSF: one pixel
+    peak = ring_peak_significance(zs, fit['center_x'], fit['center_y'], fit['theta_E'], pixel_scale=a.pixel_scale)
+    srcs = fit_source(fit)[0]
     summary = []
     for i, (f, n) in enumerate(zip(files, names)):
         rec = {'file': str(f), 'device': fit['device'], 'seconds_per_image': fit['seconds_per_image'],
                'lens': {k: float(fit[k][i]) for k in FIT_KEYS[:7]},
                'source': {k: float(fit[k][i]) for k in FIT_KEYS[7:]},
                'amp': float(fit['amp'][i]), 'offset': float(fit['offset'][i]), 'chi2_red': float(fit['chi2_red'][i]),
-               'anomaly_features': dict(zip(FEATURE_NAMES, map(float, feats[i]))),
+               'anomaly_features': dict(zip(FEATURE_NAMES, map(float, feats[i]))), 'ring_peak_sigma': float(peak[i]),
                'ring_fit': {k: float(v[i]) for k, v in sis['ring'].items()},
                'sis_source_sersic': {k: float(v[i]) for k, v in sis['sersic'].items()}}
         write_json(out / f'{n}.json', rec)
@@ -419,9 +423,9 @@ def _fit_main(a, files: list[Path], imgs: np.ndarray, out: Path) -> int:
         if not a.no_figures:
             import matplotlib; matplotlib.use('Agg')
             import matplotlib.pyplot as plt
-            fig, axs = plt.subplots(1, 5, figsize=(22, 4.2), constrained_layout=True)
-            plot_fit_panel(axs, imgs[i], sis['source'][i], sis['source_model'][i], fit['model'][i], fit['residual'][i],
-                           a.pixel_scale, title=n)
+            fig, axs = plt.subplots(1, 4, figsize=(18, 4.2), constrained_layout=True)
+            plot_anomaly_panels(axs, imgs[i], srcs[i], fit['model'][i], zs[i], {k: fit[k][i] for k in ('center_x', 'center_y', 'theta_E')},
+                                pixel_scale=a.pixel_scale, title=n)
             save_figure(fig, out / f'{n}.png'); plt.close(fig)
         print(f"{n}: theta_E {rec['lens']['theta_E']:.4f} arcsec, source ({rec['source']['source_x']:+.3f}, "
               f"{rec['source']['source_y']:+.3f}) arcsec, chi2_red {rec['chi2_red']:.3f}")

@@ -202,7 +202,7 @@ def check_count(n,  # the value to check
     return int(n)
 
 # %% ../nbs_lib/00_core.ipynb #3589dbe6
-LAYERS = ('core', 'outputs', 'schema', 'compat', 'metrics', 'random', 'physics', 'simulate', 'io', 'distributed', 'datasets', 'ingest', 'preprocess', 'domain',
+LAYERS = ('core', 'outputs', 'schema', 'compat', 'metrics', 'random', 'physics', 'simulate', 'noise', 'io', 'distributed', 'datasets', 'ingest', 'preprocess', 'domain',
           'models', 'checkpoint', 'train', 'evaluate', 'reconstruct', 'reference', 'experiments', 'plots', 'sensitivity', 'bench',
           'pipeline', 'cli')
 

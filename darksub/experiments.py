@@ -17,13 +17,15 @@ from .datasets import SPLITS, LensDataset, scan_dataset, write_dataset
 from .preprocess import make_preprocess
 from .models import model_info
 from .train import TrainConfig, fit, validate, balanced_subset, read_history
-from .evaluate import evaluate_checkpoint
+from .checkpoint import load_for_inference
+from .evaluate import evaluate_checkpoint, score_files
 from .reconstruct import FEATURE_NAMES, RING_STATISTICS, anomaly_features, fit_lens, ring_statistics, train_physics_classifier
 
 # %% auto #0
-__all__ = ['SHORTCUT_FEATURES', 'dataset_or_simulated', 'varied_test_split', 'first_per_class', 'compare_preprocessing',
-           'choose_default_preprocess', 'chosen_preprocess', 'train_seed_model', 'recipe_settings', 'most_confused',
-           'shortcut_features', 'shortcut_baseline', 'physics_features', 'physics_baseline', 'preset_table']
+__all__ = ['SHORTCUT_FEATURES', 'dataset_or_simulated', 'varied_test_split', 'first_per_class', 'checkpoint_scores',
+           'compare_preprocessing', 'choose_default_preprocess', 'chosen_preprocess', 'train_seed_model',
+           'recipe_settings', 'most_confused', 'shortcut_features', 'shortcut_baseline', 'physics_features',
+           'physics_baseline', 'preset_table']
 
 # %% ../nbs_lib/16_experiments.ipynb #0dbd3504
 def _has_split(root: Path, split: str) -> bool:
@@ -67,6 +69,19 @@ def first_per_class(root,  # dataset folder: ROOT/{split}/{class}/*.npy (or the 
     paths, labels, classes = scan_dataset(root, split)
     keep = np.concatenate([np.flatnonzero(labels == k)[:n_per_class] for k in range(len(classes))])
     return np.stack([load_npy(paths[i]) for i in keep]), labels[keep], classes
+
+# %% ../nbs_lib/16_experiments.ipynb #aec90946
+def checkpoint_scores(checkpoint,  # checkpoint path, run folder or shipped model name (e.g. darksub.checkpoint.DEFAULT_CHECKPOINT)
+                      root,  # dataset folder: ROOT/{split}/{class}/*.npy
+                      split: str,  # split folder name
+                      n_per_class: int,  # images per class, the same as `first_per_class` takes
+                      device: str = 'cpu',  # where the model runs: 'cpu', 'cuda', 'auto'
+                     ) -> np.ndarray:
+    "Class probabilities (N, C) of a checkpoint on the images `first_per_class` returns, in the same order."
+    paths, labels, classes = scan_dataset(root, split)
+    keep = np.concatenate([np.flatnonzero(labels == k)[:n_per_class] for k in range(len(classes))])
+    model, meta, fit_size, pre = load_for_inference(checkpoint, device)
+    return score_files(model, meta, fit_size, pre, [paths[i] for i in keep], device=device)['probs']
 
 # %% ../nbs_lib/16_experiments.ipynb #f9ec8cc9
 def compare_preprocessing(specs,  # preprocessing specs to compare, e.g. ['none', 'threshold']

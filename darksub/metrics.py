@@ -11,7 +11,7 @@ from .core import DarksubError
 # %% auto #0
 __all__ = ['METRICS', 'binary_auc', 'auc_ovr_ovo', 'macro_auc', 'paired_auc_difference', 'reliability_data',
            'expected_calibration_error', 'confusion_matrix', 'check_inputs', 'bootstrap_ci', 'classification_metrics',
-           'roc_curves', 'wilson_interval', 'binned_rate', 'logistic_fit', 'detection_threshold']
+           'binary_roc', 'roc_curves', 'wilson_interval', 'binned_rate', 'logistic_fit', 'detection_threshold']
 
 # %% ../nbs_lib/02_metrics.ipynb #67143847
 def binary_auc(positive: np.ndarray,  # (N,) bool: image belongs to the positive class
@@ -189,20 +189,38 @@ def classification_metrics(y_true: np.ndarray,  # (N,) integer labels
         out['ci95'] = {m: list(v) for m, v in bootstrap_ci(y_true, probs, list(METRICS), n_boot=n_boot, seed=seed).items()}
     return out
 
+# %% ../nbs_lib/02_metrics.ipynb #3f877b34
+def binary_roc(positive,  # (N,) bool: the image has what is searched for
+               score,  # (N,) score, higher = more likely positive
+               n_boot: int = 0,  # bootstrap resamples for the 95 % interval of the AUC (0: none)
+               seed: int = 0,  # seed of the resampling
+              ) -> dict:
+    "ROC curve and AUC of `score` for `positive`: {'fpr', 'tpr', 'thresholds', 'auc'} (+ 'ci95' (low, high) with n_boot)."
+    from sklearn.metrics import roc_curve
+    positive, score = np.asarray(positive, bool), np.asarray(score, np.float64)
+    if positive.shape != score.shape or positive.ndim != 1: raise DarksubError(f'binary_roc expects two (N,) arrays, got {positive.shape} and {score.shape}')
+    if positive.all() or not positive.any(): raise DarksubError('binary_roc needs positive and negative images')
+    fpr, tpr, thr = roc_curve(positive, score)
+    out = {'fpr': fpr, 'tpr': tpr, 'thresholds': thr, 'auc': binary_auc(positive, score)}
+    if n_boot:
+        rng = np.random.default_rng(seed)
+        v = np.array([binary_auc(positive[j], score[j]) for j in (rng.integers(0, len(score), len(score)) for _ in range(n_boot))])
+        v = v[~np.isnan(v)]
+        out['ci95'] = (float(np.quantile(v, 0.025)), float(np.quantile(v, 0.975)))
+    return out
+
 # %% ../nbs_lib/02_metrics.ipynb #521ae246
 def roc_curves(y_true: np.ndarray,  # (N,) integer labels
                probs: np.ndarray,  # (N, C) class probabilities
                classes=None,  # C class names (default '0', '1', ...)
                ) -> dict:
     "One-vs-rest ROC curve of every class: name -> {'fpr', 'tpr', 'thresholds', 'auc'}."
-    from sklearn.metrics import roc_curve
     y_true, probs = check_inputs(y_true, probs, classes)
     classes = [str(c) for c in (classes if classes is not None else range(probs.shape[1]))]
     out = {}
     for k, name in enumerate(classes):
         if not (y_true == k).any() or (y_true == k).all(): continue  # undefined without positives and negatives
-        fpr, tpr, thr = roc_curve(y_true == k, probs[:, k])
-        out[name] = {'fpr': fpr, 'tpr': tpr, 'thresholds': thr, 'auc': binary_auc(y_true == k, probs[:, k])}
+        out[name] = binary_roc(y_true == k, probs[:, k])
     return out
 
 # %% ../nbs_lib/02_metrics.ipynb #4f28d1da

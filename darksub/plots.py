@@ -17,7 +17,7 @@ from .train import read_history
 __all__ = ['CLASS_COLORS', 'set_style', 'class_color', 'save_figure', 'extent_arcsec', 'show_image', 'image_grid', 'class_grid',
            'class_mean_std', 'pixel_histogram', 'profile_plot', 'before_after', 'bar_chart', 'plot_truth',
            'plot_confusion', 'plot_roc', 'plot_history', 'plot_learning_curves', 'plot_rates', 'plot_reliability',
-           'plot_fit_panel', 'plot_bench']
+           'plot_fit_panel', 'mark_substructure', 'plot_anomaly_panels', 'plot_detection_roc', 'plot_bench']
 
 # %% ../nbs_lib/17_plots.ipynb #bccf32f8
 CLASS_COLORS = {'no': '#4C72B0', 'sphere': '#DD8452', 'vort': '#55A868'}
@@ -408,6 +408,71 @@ def plot_fit_panel(axes, # five matplotlib axes
     show_image(axes[4], a(anomaly), pixel_scale, 'anomaly map', cmap='RdBu_r', label='(data - model) / sigma', vmin=-vmax_sigma, vmax=vmax_sigma)
     for ax in axes[1:3]: ax.set_xlabel('source-plane x [arcsec]'); ax.set_ylabel('source-plane y [arcsec]')
     return axes
+
+# %% ../nbs_lib/17_plots.ipynb #ec00efe0
+def mark_substructure(ax,  # matplotlib axes showing the image plane in arcsec
+                      truth: dict,  # one lens's truth: sub_x, sub_y, sub_mass (K,) for `sphere`; vortex_half_length, vortex_angle for `vort`
+                      kind: str,  # 'no', 'sphere' or 'vort'
+                      color: str = 'k'):  # marker colour
+    "Draw the true subhalos (circles, area growing with log mass, labelled with the heaviest's mass) or the vortex line on `ax`; returns `ax`."
+    if kind == 'sphere':
+        x, y, m = (np.asarray(truth[k], np.float64).ravel() for k in ('sub_x', 'sub_y', 'sub_mass'))
+        ax.scatter(x, y, s=(1.5 + 2.5 * (np.log10(m) - 6))**2, facecolors='none', edgecolors=color, linewidths=0.9,
+                   label='true subhalos (size: mass)')
+        j = int(np.argmax(m))
+        ax.annotate(f'{m[j]:.1e} M$_\\odot$', (x[j], y[j]), xytext=(4, 4), textcoords='offset points', fontsize=7, color=color)
+    elif kind == 'vort':
+        L, a = float(np.asarray(truth['vortex_half_length'])), float(np.asarray(truth['vortex_angle']))
+        ax.plot([-L * np.cos(a), L * np.cos(a)], [-L * np.sin(a), L * np.sin(a)], color=color, lw=1.1, ls='-', label='true vortex')
+    return ax
+
+# %% ../nbs_lib/17_plots.ipynb #99b2638a
+def plot_anomaly_panels(axes,  # four matplotlib axes
+                        image,  # (H, W) observed image
+                        source,  # (n, n) fitted source (e.g. `darksub.reconstruct.fit_source`)
+                        model,  # (H, W) fitted model image
+                        significance,  # (H, W) smoothed anomaly map [sigma] (`darksub.reconstruct.smooth_significance`)
+                        lens: dict,  # the fit's center_x, center_y, theta_E [arcsec] for this lens
+                        truth: dict | None = None,  # this lens's truth, for `mark_substructure`
+                        kind: str = 'no',  # its class
+                        band: float = 0.3,  # half-width of the detection band around the ring [arcsec]
+                        vmax_sigma: float = 4.,  # colour range of the anomaly map: -vmax..vmax [sigma]
+                        pixel_scale: float = PIXEL_SCALE,  # image [arcsec / pixel]
+                        src_pixel_scale: float = 0.04,  # source [arcsec / cell]
+                        half_width: float | None = 2.5,  # image-plane panels show |x|, |y| below this [arcsec] (None: the whole image)
+                        title: str | None = None):  # prefix of the panel titles
+    "Data, fitted source, fitted model and smoothed anomaly map (with ring, band and truth) of one lens on four axes."
+    a = lambda v: (v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else np.asarray(v)).squeeze()
+    pre = f'{title}: ' if title else ''
+    show_image(axes[0], a(image), pixel_scale, f'{pre}data', label='intensity [image units]')
+    show_image(axes[1], a(source), src_pixel_scale, 'fitted source (Sersic)', label='intensity [image units]')
+    axes[1].set_xlabel('source-plane x [arcsec]'); axes[1].set_ylabel('source-plane y [arcsec]')
+    show_image(axes[2], a(model), pixel_scale, 'fitted model (SIE + shear + Sersic)', label='intensity [image units]')
+    show_image(axes[3], a(significance), pixel_scale, 'anomaly map, PSF-smoothed', cmap='RdBu_r', vmin=-vmax_sigma, vmax=vmax_sigma,
+               label='(data - model) / sigma, smoothed [sigma]')
+    t = np.linspace(0, 2 * np.pi, 200)
+    cx, cy, th = (float(np.asarray(lens[k])) for k in ('center_x', 'center_y', 'theta_E'))
+    for r, ls in ((th, '-'), (th - band, '--'), (th + band, '--')):
+        axes[3].plot(cx + r * np.cos(t), cy + r * np.sin(t), color='0.4', lw=0.6, ls=ls)
+    if truth is not None: mark_substructure(axes[3], truth, kind)
+    h = a(image).shape[-1] * pixel_scale / 2 if half_width is None else half_width
+    for ax in (axes[0], axes[2], axes[3]): ax.set_xlim(-h, h); ax.set_ylim(-h, h)
+    return axes
+
+# %% ../nbs_lib/17_plots.ipynb #eabd87c1
+def plot_detection_roc(ax,  # matplotlib axes
+                       curves: dict,  # label -> `darksub.metrics.binary_roc` result
+                       title: str | None = None):  # axes title
+    "ROC curves of several detection scores on `ax`, each labelled with its AUC [95 % interval], and the chance line; returns `ax`."
+    for i, (label, c) in enumerate(curves.items()):
+        ci = f" [{c['ci95'][0]:.2f}, {c['ci95'][1]:.2f}]" if 'ci95' in c else ''
+        ax.plot(c['fpr'], c['tpr'], lw=1.8, color=f'C{i}', label=f"{label}: AUC {c['auc']:.3f}{ci}")
+    ax.plot([0, 1], [0, 1], ls='--', color='grey', lw=1, label='chance (AUC 0.5)')
+    ax.set_xlim(-0.01, 1.01); ax.set_ylim(-0.01, 1.01); ax.set_aspect('equal')
+    ax.set_xlabel('false positive rate [fraction of lenses without]'); ax.set_ylabel('true positive rate [fraction of lenses with]')
+    if title: ax.set_title(title)
+    ax.legend(loc='lower right', fontsize=8)
+    return ax
 
 # %% ../nbs_lib/17_plots.ipynb #f25f671e
 def plot_bench(ax,  # matplotlib axes

@@ -12,12 +12,13 @@ from .core import DarksubError, resolve_device
 from .physics import (pixel_grid, sis_deflection, sie_deflection, shear_deflection, ray_shoot,
                              sersic_profile, gaussian_psf_kernel, separable_factors, convolve_psf)
 from .simulate import PIXEL_SCALE, PSF_FWHM
+from .noise import estimate_noise, pixel_noise
 
 # %% auto #0
 __all__ = ['RING_STATISTICS', 'SERSIC_KEYS', 'FIT_KEYS', 'FEATURE_NAMES', 'as_numpy_batch', 'border_pixels', 'fit_ring',
            'ring_statistics', 'lens_deflection', 'reconstruct_source', 'fit_sersic', 'render_lens', 'solve_amplitude',
-           'estimate_noise', 'anomaly_map', 'sis_reconstruction', 'resize_images', 'initial_guess', 'fit_lens',
-           'ring_chi2', 'anomaly_features', 'train_physics_classifier']
+           'anomaly_map', 'sis_reconstruction', 'resize_images', 'initial_guess', 'fit_lens', 'fit_source', 'ring_chi2',
+           'smooth_significance', 'ring_peak_significance', 'anomaly_features', 'train_physics_classifier']
 
 # %% ../nbs_lib/14_reconstruct.ipynb #85c2dc95
 def as_numpy_batch(images  # (B, 1, H, W), (B, H, W) or (H, W) images, array or tensor
@@ -244,34 +245,14 @@ def solve_amplitude(images: torch.Tensor, # (B, H, W) data
     det = (Smm * S1 - Sm**2).clamp_min(1e-30)
     return (Sdm * S1 - Sd * Sm) / det, (Smm * Sd - Sm * Sdm) / det
 
-# %% ../nbs_lib/14_reconstruct.ipynb #fcbfaecf
-def estimate_noise(images, # (B, H, W) or (B, 1, H, W) data
-                   models=None, # same shape, smooth model images; None: model-free estimate from the data alone
-                  ) -> torch.Tensor:
-    "Per-pixel noise sigma (B, H, W) = sqrt(bkg^2 + gain * brightness), both terms fitted to squared residuals."
-    d = _as_torch_batch(images, torch.float64)
-    if models is None:  # high-pass residual d - (3x3 mean), whose variance is 8/9 of the pixel variance for white noise
-        m = F.avg_pool2d(d[:, None], 3, 1, 1, count_include_pad=False)[:, 0]
-        r2 = (d - m)**2 * 9 / 8
-    else:
-        m = _as_torch_batch(models, torch.float64)
-        r2 = (d - m)**2
-    f = m - m.amin((-2, -1), keepdim=True)
-    n = f[0].numel()
-    Sf, Sff, Sr, Srf = f.sum((-2, -1)), (f * f).sum((-2, -1)), r2.sum((-2, -1)), (r2 * f).sum((-2, -1))
-    det = (n * Sff - Sf**2).clamp_min(1e-30)
-    gain = ((n * Srf - Sf * Sr) / det).clamp_min(0)
-    bkg2 = ((Sr - gain * Sf) / n).clamp_min(1e-12)
-    return torch.sqrt(bkg2[:, None, None] + gain[:, None, None] * f).to(torch.float32)
-
 # %% ../nbs_lib/14_reconstruct.ipynb #fc9896d4
 def anomaly_map(images, # (B, H, W) or (B, 1, H, W) data
                 models, # same shape, smooth model images
-                sigma=None, # (B, H, W) noise; None: `estimate_noise(images, models)`
+                sigma=None, # (B, H, W) noise; None: `darksub.noise.pixel_noise(images, models)`
                ) -> torch.Tensor:
     "Residual significance (data - model) / sigma, shape (B, H, W)."
     d, m = _as_torch_batch(images), _as_torch_batch(models)
-    sigma = estimate_noise(d, m) if sigma is None else _as_torch_batch(sigma)
+    sigma = pixel_noise(d, m) if sigma is None else _as_torch_batch(sigma)
     return (d - m.to(d)) / sigma.to(d)
 
 # %% ../nbs_lib/14_reconstruct.ipynb #ea0e2467
@@ -483,7 +464,7 @@ def _best_start(render, u, dc, B, S):
         best = torch.nan_to_num(loss, nan=float('inf')).view(B, S).argmin(1)
         ub = u.view(B, S, -1)[torch.arange(B, device=dc.device), best].clone()
         _, m, a, c = _chi2(render, ub, dc)
-        w = estimate_noise(dc, a[:, None, None] * m + c[:, None, None]).to(dc).pow(-2)
+        w = pixel_noise(dc, a[:, None, None] * m + c[:, None, None]).to(dc).pow(-2)
         w = w / w.mean((-2, -1), keepdim=True)
     return ub, w
 
@@ -523,7 +504,7 @@ def _fit_chunk(d, g, steps, lbfgs_steps, lr, pixel_scale, psf_fwhm, fit_half_wid
         m = full(ub)
         a, c = solve_amplitude(dc, m[:, lo:lo + n_fit, lo:lo + n_fit], w)
         model = a[:, None, None] * m + c[:, None, None]
-        sigma = estimate_noise(d, model)
+        sigma = pixel_noise(d, model)
         resid = (d - model) / sigma
         p = _decode(ub)
     out = {k: _np(v).astype(np.float64) for k, v in p.items()}
@@ -532,6 +513,20 @@ def _fit_chunk(d, g, steps, lbfgs_steps, lr, pixel_scale, psf_fwhm, fit_half_wid
                chi2_red=_np((resid**2).sum((-2, -1)) / (resid[0].numel() - 15)).astype(np.float64),
                model=_np(model).astype(np.float32), sigma=_np(sigma).astype(np.float32), residual=_np(resid).astype(np.float32))
     return out
+
+# %% ../nbs_lib/14_reconstruct.ipynb #4da02760
+def fit_source(fit: dict, # output of `fit_lens`
+               n_src: int = 50, # source grid size [cells]
+               src_pixel_scale: float = 0.04, # [arcsec / cell]
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "The fitted Sersic source of each image on an n_src x n_src grid (B, n, n), and the grid's x, y [arcsec]."
+    xs, ys = pixel_grid(n_src, src_pixel_scale, dtype=torch.float64)
+    B = len(np.asarray(fit['amp']))
+    xs_b, ys_b = xs.expand(B, -1, -1), ys.expand(B, -1, -1)
+    p = {k: torch.as_tensor(np.asarray(fit[k], np.float64)) for k in
+         ('amp', 'R_sersic', 'n_sersic', 'source_e1', 'source_e2', 'source_x', 'source_y')}
+    img = sersic_profile(xs_b, ys_b, p['amp'], p['R_sersic'], p['n_sersic'], p['source_e1'], p['source_e2'], p['source_x'], p['source_y'])
+    return _np(img), _np(xs), _np(ys)
 
 # %% ../nbs_lib/14_reconstruct.ipynb #79df80f1
 def ring_chi2(residual, # (B, H, W) significance maps z = (data - model) / sigma
@@ -558,6 +553,34 @@ def _inside(x, y, fit_half_width):
 def _ring_mask(x, y, cx: float, cy: float, th: float, annulus: float):
     "The pixels within `annulus` [arcsec] of the circle of radius `th` around (cx, cy)."
     return (torch.hypot(x - cx, y - cy) - th).abs() < annulus
+
+# %% ../nbs_lib/14_reconstruct.ipynb #a537dd0d
+def smooth_significance(residual, # (B, H, W) significance maps z = (data - model) / sigma
+                        psf_fwhm: float = PSF_FWHM, # smoothing kernel: the PSF's FWHM [arcsec]
+                        pixel_scale: float = PIXEL_SCALE, # [arcsec / pixel]
+                       ) -> torch.Tensor:
+    "The maps filtered with the PSF and rescaled to unit variance for white noise, (B, H, W) float64 (a matched filter for a point-like anomaly)."
+    z = _as_torch_batch(residual, torch.float64)
+    k = gaussian_psf_kernel(psf_fwhm, pixel_scale, device=z.device, dtype=torch.float64)
+    return convolve_psf(z, k) / torch.sqrt((k**2).sum())
+
+# %% ../nbs_lib/14_reconstruct.ipynb #94ec2d8d
+def ring_peak_significance(smoothed, # (B, H, W) maps from `smooth_significance`
+                           center_x, # (B,) lens centre x [arcsec]
+                           center_y, # (B,) lens centre y [arcsec]
+                           theta_E, # (B,) Einstein radius [arcsec]
+                           within: float = 0.3, # half-width of the band around the ring [arcsec]
+                           pixel_scale: float = PIXEL_SCALE, # [arcsec / pixel]
+                          ) -> np.ndarray:
+    "Largest |z| of each smoothed map within `within` of its Einstein ring, (B,) float64 (NaN where the band is empty)."
+    z = _as_torch_batch(smoothed, torch.float64).abs()
+    x, y = pixel_grid(z.shape[-1], pixel_scale, dtype=torch.float64)
+    cx, cy, th = (np.broadcast_to(np.asarray(v, dtype=np.float64), (len(z),)) for v in (center_x, center_y, theta_E))
+    out = np.full(len(z), np.nan)
+    for b in range(len(z)):
+        band = _ring_mask(x, y, float(cx[b]), float(cy[b]), float(th[b]), within).to(z.device)
+        if band.any(): out[b] = float(z[b][band].max())
+    return out
 
 # %% ../nbs_lib/14_reconstruct.ipynb #7b0c33bf
 FEATURE_NAMES = ('chi2_all', 'chi2_ring', 'chi2_off_ring', 'peak_sigma', 'frac_ring_3sigma', 'elongation', 'line_fraction',

@@ -12,7 +12,8 @@ from .core import DarksubError
 from .metrics import binary_auc
 from .physics import einstein_radius
 from .simulate import PIXEL_SCALE, PSF_FWHM, SIM_PRIOR_FIELDS, LogUniform, Normal, SimConfig, Uniform, get_preset
-from .reconstruct import FIT_KEYS, as_numpy_batch, border_pixels, estimate_noise, fit_ring, initial_guess
+from .noise import estimate_noise
+from .reconstruct import FIT_KEYS, as_numpy_batch, border_pixels, fit_ring, initial_guess
 
 # %% auto #0
 __all__ = ['require_lenstronomy', 'lenstronomy_lenses', 'numpy_prior_draw', 'lenstronomy_parameters', 'two_sample_auc',

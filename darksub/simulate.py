@@ -299,7 +299,7 @@ def lens_summary(truth: dict,  # one class's truth arrays (`draw_parameters`, `s
                  config=None,  # the preset, SimConfig or dict of fields the truth was drawn with (the host values it fixes)
                  ring_band: float = 0.3,  # half-width of the band around the Einstein ring [arcsec]
                  ) -> dict[str, np.ndarray]:  # name -> (N,) float64
-    "Per-lens host (mass [Msun], theta_E [arcsec], |e|, |gamma|) and substructure quantities [Msun, arcsec, eV] of one class's truth."
+    "Per-lens host (mass [Msun], theta_E [arcsec], |e|, |gamma|) and substructure quantities [Msun, arcsec, eV] of one class's truth; `sub_mass_near_ring` for both substructure classes."
     cfg = resolve_config(config)[1]
     if kind not in CLASSES: raise DarksubError(f"unknown lens class {kind!r}: expected one of {', '.join(CLASSES)}")
     t = {k: np.asarray(v.cpu() if torch.is_tensor(v) else v, np.float64) for k, v in truth.items()}
@@ -315,9 +315,13 @@ def lens_summary(truth: dict,  # one class's truth arrays (`draw_parameters`, `s
         j = m.argmax(1)
         out.update(heaviest_sub_mass=m[np.arange(n), j], heaviest_sub_ring_distance=dist[np.arange(n), j],
                    sub_mass_near_ring=np.where(dist < ring_band, m, 0.).sum(1), total_sub_mass=m.sum(1))
-    elif kind == 'vort':
-        out.update(vortex_half_length=t['vortex_half_length'], axion_mass=t['axion_mass'],
-                   vortex_mass=t['vortex_mass'] if 'vortex_mass' in t else np.full(n, float(cfg.vortex_mass)))
+    elif kind == 'vort':  # the line through the image centre; its mass is spread evenly along it
+        mass = t['vortex_mass'] if 'vortex_mass' in t else np.full(n, float(cfg.vortex_mass))
+        s = np.linspace(-1, 1, 2001)[None] * t['vortex_half_length'][:, None]
+        r = np.hypot(s * np.cos(t['vortex_angle'])[:, None] - host('lens_center_x')[:, None],
+                     s * np.sin(t['vortex_angle'])[:, None] - host('lens_center_y')[:, None])
+        out.update(vortex_half_length=t['vortex_half_length'], axion_mass=t['axion_mass'], vortex_mass=mass,
+                   sub_mass_near_ring=mass * (np.abs(r - theta_E[:, None]) < ring_band).mean(1))
     return out
 
 # %% ../nbs_lib/05_simulate.ipynb #5297cbd8
