@@ -338,7 +338,7 @@ def plot_learning_curves(ax,  # matplotlib axes
         ax.set_ylim(min(0.4, min(bottom, default=0.4) - 0.02), 1.01)
     if target is not None: ax.axhline(target, ls='--', color='0.4', lw=1, label=f'target {target:g}')
     ax.set_xlabel('training images seen'); ax.set_ylabel(ylabel); ax.set_title(title)
-    ax.legend(fontsize=8, loc='lower right'); ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc='upper left'); ax.grid(alpha=0.3)  # curves rise from the lower left: this corner stays free
     return ax
 
 # %% ../nbs_lib/17_plots.ipynb #9021853c
