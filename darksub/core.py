@@ -13,7 +13,7 @@ import torch
 __all__ = ['LAYERS', 'default_device', 'DarksubError', 'resolve_device', 'available_cores', 'keep_freed_memory',
            'seed_everything', 'atomic_path', 'jsonable', 'write_json', 'file_sha256', 'format_bytes', 'record_metrics',
            'free_disk_bytes', 'check_disk', 'available_memory_gb', 'check_memory', 'rank_world', 'check_count',
-           'layer_violations']
+           'as_image_batch', 'layer_violations']
 
 # %% ../nbs_lib/00_core.ipynb #775043b1
 def default_device() -> torch.device:
@@ -200,6 +200,18 @@ def check_count(n,  # the value to check
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
         raise DarksubError(f"{what} = {n!r}: expected a positive whole number of images")
     return int(n)
+
+# %% ../nbs_lib/00_core.ipynb #12b34005
+def as_image_batch(images,  # (B, 1, H, W), (B, H, W) or (H, W) images, array or tensor
+                   dtype=torch.float32,  # torch dtype of the result
+                   device=None,  # where to put it (default: where it is; the CPU for arrays)
+                  ) -> torch.Tensor:
+    "The images as a tensor (B, H, W) (the channel axis of (B, 1, H, W) dropped, a single (H, W) image given a batch axis)."
+    t = images if torch.is_tensor(images) else torch.as_tensor(np.asarray(images))
+    if t.ndim == 4 and t.shape[1] == 1: t = t[:, 0]
+    if t.ndim == 2: t = t[None]
+    if t.ndim != 3: raise DarksubError(f'expected images of shape (B, 1, H, W), (B, H, W) or (H, W), got {tuple(t.shape)}')
+    return t.to(dtype=dtype, device=device if device is not None else t.device)
 
 # %% ../nbs_lib/00_core.ipynb #3589dbe6
 LAYERS = ('core', 'outputs', 'schema', 'compat', 'metrics', 'random', 'physics', 'simulate', 'noise', 'io', 'distributed', 'datasets', 'ingest', 'preprocess', 'domain',

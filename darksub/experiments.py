@@ -61,13 +61,17 @@ def varied_test_split(run_dir,  # run folder: the split goes to RUN_DIR/data_mod
     return root
 
 # %% ../nbs_lib/16_experiments.ipynb #1ddaed1d
+def _first_indices(labels, n_classes: int, n_per_class: int) -> np.ndarray:
+    "Indices of the first `n_per_class` images of each class, class by class."
+    return np.concatenate([np.flatnonzero(labels == k)[:n_per_class] for k in range(n_classes)])
+
 def first_per_class(root,  # dataset folder: ROOT/{split}/{class}/*.npy (or the downloaded layout)
                     split: str,  # split folder name, e.g. 'train'
                     n_per_class: int,  # images taken from each class (all when fewer)
                     ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     "The first `n_per_class` images of each class of a split: images (N, 1, H, W) float32, labels (N,) and the class names."
     paths, labels, classes = scan_dataset(root, split)
-    keep = np.concatenate([np.flatnonzero(labels == k)[:n_per_class] for k in range(len(classes))])
+    keep = _first_indices(labels, len(classes), n_per_class)
     return np.stack([load_npy(paths[i]) for i in keep]), labels[keep], classes
 
 # %% ../nbs_lib/16_experiments.ipynb #aec90946
@@ -79,7 +83,7 @@ def checkpoint_scores(checkpoint,  # checkpoint path, run folder or shipped mode
                      ) -> np.ndarray:
     "Class probabilities (N, C) of a checkpoint on the images `first_per_class` returns, in the same order."
     paths, labels, classes = scan_dataset(root, split)
-    keep = np.concatenate([np.flatnonzero(labels == k)[:n_per_class] for k in range(len(classes))])
+    keep = _first_indices(labels, len(classes), n_per_class)
     model, meta, fit_size, pre = load_for_inference(checkpoint, device)
     return score_files(model, meta, fit_size, pre, [paths[i] for i in keep], device=device)['probs']
 

@@ -8,26 +8,17 @@ import math
 import numpy as np
 import torch
 import torch.nn.functional as F
-from .core import DarksubError
+from .core import as_image_batch
 
 # %% auto #0
 __all__ = ['count_scale', 'count_moments', 'source_counts', 'background_counts', 'estimate_noise', 'pixel_noise']
-
-# %% ../nbs_lib/05a_noise.ipynb #e129fab7
-def _batch(images) -> torch.Tensor:
-    "Images (B, H, W) float64 from (B, 1, H, W), (B, H, W) or (H, W), array or tensor."
-    t = images if torch.is_tensor(images) else torch.as_tensor(np.asarray(images))
-    if t.ndim == 4 and t.shape[1] == 1: t = t[:, 0]
-    if t.ndim == 2: t = t[None]
-    if t.ndim != 3: raise DarksubError(f'expected images of shape (B, 1, H, W), (B, H, W) or (H, W), got {tuple(t.shape)}')
-    return t.to(torch.float64)
 
 # %% ../nbs_lib/05a_noise.ipynb #3594039c
 def count_scale(images,  # (B, [1,] H, W) min-max normalised images, array or tensor
                 tolerance: float = 0.01,  # largest distance of S * pixel from an integer [counts]
                ) -> np.ndarray:
     "The count span S = C_max - C_min of each image, (B,) float64, or NaN where its pixels are not on a grid of k / S."
-    d = _batch(images).cpu()
+    d = as_image_batch(images, torch.float64).cpu()
     out = np.full(len(d), np.nan)
     for b, v in enumerate(d.reshape(len(d), -1)):
         u = torch.unique(v)
@@ -38,6 +29,10 @@ def count_scale(images,  # (B, [1,] H, W) min-max normalised images, array or te
     return out
 
 # %% ../nbs_lib/05a_noise.ipynb #b3e1df24
+def _normal_cdf_pdf(a):
+    "Standard normal CDF and density at `a`."
+    return 0.5 * torch.erfc(-a / math.sqrt(2)), torch.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)
+
 def count_moments(mu,  # expected source counts t * m per pixel [counts], tensor
                   tau,  # background rms t * b [counts], broadcastable to mu
                   photon_noise: bool = True,  # the Gaussian photon noise of variance mu before the Poisson draw ('gaussian' in SimConfig)
@@ -45,8 +40,7 @@ def count_moments(mu,  # expected source counts t * m per pixel [counts], tensor
     "Mean and variance [counts, counts^2] of C ~ Poisson(max(0, N(mu, mu + tau^2))), elementwise."
     mu = torch.as_tensor(mu, dtype=torch.float64).clamp_min(0)
     s = torch.sqrt((mu if photon_noise else 0.) + torch.as_tensor(tau, dtype=torch.float64)**2).clamp_min(1e-12)
-    a = mu / s
-    Phi, phi = 0.5 * torch.erfc(-a / math.sqrt(2)), torch.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)
+    Phi, phi = _normal_cdf_pdf(mu / s)
     mean = mu * Phi + s * phi
     return mean, (mean + (mu * mu + s * s) * Phi + mu * s * phi - mean * mean).clamp_min(0)
 
@@ -62,8 +56,7 @@ def source_counts(mean_counts,  # expected counts E[C] per pixel [counts], tenso
     mu = (T - tau / math.sqrt(2 * math.pi)).clamp_min(0)
     for _ in range(iterations):
         s = torch.sqrt((mu if photon_noise else 0.) + tau**2).clamp_min(1e-12)
-        a = mu / s
-        Phi, phi = 0.5 * torch.erfc(-a / math.sqrt(2)), torch.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)
+        Phi, phi = _normal_cdf_pdf(mu / s)
         slope = Phi + (phi / (2 * s) if photon_noise else 0.)
         mu = (mu - (mu * Phi + s * phi - T) / slope.clamp_min(1e-3)).clamp_min(0)
     return mu
@@ -75,7 +68,8 @@ def background_counts(images,  # (B, [1,] H, W) normalised count images
                       dark: float = 1e-3,  # sky pixels: model brightness above its minimum below this fraction of its range
                      ) -> np.ndarray:
     "The sky's background rms tau = t * b [counts] of each image, (B,): sqrt(2 pi) times the mean count of the pixels the model leaves dark."
-    d, m = _batch(images), _batch(models).to(_batch(images).device)
+    d = as_image_batch(images, torch.float64)
+    m = as_image_batch(models, torch.float64, d.device)
     f = m - m.amin((-2, -1), keepdim=True)
     sky = f <= dark * f.amax((-2, -1), keepdim=True)
     S = torch.as_tensor(np.asarray(scale, np.float64), device=d.device)
@@ -87,12 +81,12 @@ def estimate_noise(images, # (B, H, W) or (B, 1, H, W) data
                    models=None, # same shape, smooth model images; None: model-free estimate from the data alone
                   ) -> torch.Tensor:
     "Per-pixel noise sigma (B, H, W) float32 = sqrt(bkg^2 + gain * brightness), both terms fitted to squared residuals."
-    d = _batch(images)
+    d = as_image_batch(images, torch.float64)
     if models is None:  # high-pass residual d - (3x3 mean), whose variance is 8/9 of the pixel variance for white noise
         m = F.avg_pool2d(d[:, None], 3, 1, 1, count_include_pad=False)[:, 0]
         r2 = (d - m)**2 * 9 / 8
     else:
-        m = _batch(models).to(d.device)
+        m = as_image_batch(models, torch.float64, d.device)
         r2 = (d - m)**2
     f = m - m.amin((-2, -1), keepdim=True)
     n = f[0].numel()
@@ -108,8 +102,8 @@ def pixel_noise(images,  # (B, [1,] H, W) images, array or tensor
                 photon_noise: bool = True,  # the recipe's Gaussian photon noise before the Poisson draw (SimConfig.poisson_noise == 'gaussian')
                ) -> torch.Tensor:
     "Per-pixel noise sigma (B, H, W) float32 in image units: the count recipe where `count_scale` finds counts, else `estimate_noise`."
-    d = _batch(images)
-    m = _batch(models).to(d.device)
+    d = as_image_batch(images, torch.float64)
+    m = as_image_batch(models, torch.float64, d.device)
     S = count_scale(d)
     sigma = torch.empty(d.shape, dtype=torch.float32, device=d.device)
     counts = ~np.isnan(S)

@@ -8,7 +8,7 @@ import math, time
 import numpy as np
 import torch
 import torch.nn.functional as F
-from .core import DarksubError, resolve_device
+from .core import DarksubError, as_image_batch, resolve_device
 from .physics import (pixel_grid, sis_deflection, sie_deflection, shear_deflection, ray_shoot,
                              sersic_profile, gaussian_psf_kernel, separable_factors, convolve_psf)
 from .simulate import PIXEL_SCALE, PSF_FWHM
@@ -24,11 +24,7 @@ __all__ = ['RING_STATISTICS', 'SERSIC_KEYS', 'FIT_KEYS', 'FEATURE_NAMES', 'as_nu
 def as_numpy_batch(images  # (B, 1, H, W), (B, H, W) or (H, W) images, array or tensor
                   ) -> np.ndarray:
     "The images as a float64 NumPy array (B, H, W) (the channel axis of (B, 1, H, W) dropped, a single (H, W) image given a batch axis)."
-    a = images.detach().cpu().numpy() if torch.is_tensor(images) else np.asarray(images)
-    if a.ndim == 4 and a.shape[1] == 1: a = a[:, 0]
-    if a.ndim == 2: a = a[None]
-    if a.ndim != 3: raise DarksubError(f'expected images of shape (B, 1, H, W), (B, H, W) or (H, W), got {a.shape}')
-    return a.astype(np.float64)
+    return as_image_batch(images.detach() if torch.is_tensor(images) else images, torch.float64, 'cpu').numpy()
 
 # %% ../nbs_lib/14_reconstruct.ipynb #a7ccd279
 def border_pixels(img: np.ndarray,  # (H, W) image
@@ -145,7 +141,7 @@ def reconstruct_source(images, # (B, 1, H, W) or (B, H, W) images
                        pixel_scale: float = PIXEL_SCALE, # image pixel size [arcsec]
                       ) -> dict:
     "Source-plane map (B, n_src, n_src) averaging the image pixels that the lens equation sends to each cell (NaN if none)."
-    imgs = _as_torch_batch(images, dtype=torch.float64)
+    imgs = as_image_batch(images, dtype=torch.float64)
     B, H, W = imgs.shape
     x, y = pixel_grid(H, pixel_scale, device=imgs.device, dtype=imgs.dtype)
     bx, by = ray_shoot(x, y, *lens_deflection(x, y, lens, model))
@@ -161,13 +157,6 @@ def reconstruct_source(images, # (B, 1, H, W) or (B, H, W) images
     xs, ys = pixel_grid(n_src, src_pixel_scale, device=imgs.device, dtype=imgs.dtype)
     return {'source': src.view(B, n_src, n_src), 'counts': cnt.view(B, n_src, n_src), 'x': xs, 'y': ys,
             'beta_x': bx, 'beta_y': by}
-
-def _as_torch_batch(images, dtype=torch.float32, device=None) -> torch.Tensor:
-    t = images if torch.is_tensor(images) else torch.as_tensor(np.asarray(images))
-    if t.ndim == 4 and t.shape[1] == 1: t = t[:, 0]
-    if t.ndim == 2: t = t[None]
-    if t.ndim != 3: raise DarksubError(f'expected images of shape (B, 1, H, W), (B, H, W) or (H, W), got {tuple(t.shape)}')
-    return t.to(dtype=dtype, device=device if device is not None else t.device)
 
 # %% ../nbs_lib/14_reconstruct.ipynb #5e325fee
 SERSIC_KEYS = ('amp', 'R_sersic', 'n_sersic', 'e1', 'e2', 'center_x', 'center_y', 'offset')
@@ -251,8 +240,8 @@ def anomaly_map(images, # (B, H, W) or (B, 1, H, W) data
                 sigma=None, # (B, H, W) noise; None: `darksub.noise.pixel_noise(images, models)`
                ) -> torch.Tensor:
     "Residual significance (data - model) / sigma, shape (B, H, W)."
-    d, m = _as_torch_batch(images), _as_torch_batch(models)
-    sigma = pixel_noise(d, m) if sigma is None else _as_torch_batch(sigma)
+    d, m = as_image_batch(images), as_image_batch(models)
+    sigma = pixel_noise(d, m) if sigma is None else as_image_batch(sigma)
     return (d - m.to(d)) / sigma.to(d)
 
 # %% ../nbs_lib/14_reconstruct.ipynb #ea0e2467
@@ -264,7 +253,7 @@ def sis_reconstruction(images, # (B, 1, H, W) or (B, H, W) images
                        center: tuple | None = None, # fix the lens centre [arcsec]; None: fit it
                       ) -> dict:
     "Ring fit, SIS source reconstruction, Sersic fit, model image and anomaly map of a batch of images (the seed's method)."
-    imgs = _as_torch_batch(images)
+    imgs = as_image_batch(images)
     B, H, W = imgs.shape
     ring = fit_ring(imgs, pixel_scale, center=center)
     lens = {k: torch.as_tensor(ring[k], dtype=torch.float64) for k in ('theta_E', 'center_x', 'center_y')}
@@ -340,7 +329,7 @@ def initial_guess(images, # (B, 1, H, W) or (B, H, W)
     "Starting parameters (dict of (B, n_starts) arrays, keys `FIT_KEYS`) from ring fits and SIS source reconstructions."
     # starts 0-3: lens at the image centre, SIE quadrupole along four orientations (e1/shear sign flips are the main
     # local minima); starts 4-7: the same around the free ring-fit centre; further starts: jittered copies
-    imgs = _as_torch_batch(images, torch.float64, 'cpu')
+    imgs = as_image_batch(images, torch.float64, 'cpu')
     B = len(imgs)
     rng = np.random.default_rng(seed)
     starts = []
@@ -383,7 +372,7 @@ def fit_lens(images, # (B, 1, H, W) or (B, H, W) images (any normalisation: ampl
              init: dict | None = None, # starting parameters (arrays (B,) or (B, S)); None: `initial_guess`
             ) -> dict:
     "Joint SIE + shear + Sersic fit of a batch by autograd: parameters (B,), model, noise and residual maps (B, H, W), chi2."
-    imgs = _as_torch_batch(images, torch.float32, 'cpu')
+    imgs = as_image_batch(images, torch.float32, 'cpu')
     dev = resolve_device(device)
     B, H, W = imgs.shape
     if H != W: raise DarksubError(f'fit_lens expects square images, got {H} x {W} pixels')
@@ -560,7 +549,7 @@ def smooth_significance(residual, # (B, H, W) significance maps z = (data - mode
                         pixel_scale: float = PIXEL_SCALE, # [arcsec / pixel]
                        ) -> torch.Tensor:
     "The maps filtered with the PSF and rescaled to unit variance for white noise, (B, H, W) float64 (a matched filter for a point-like anomaly)."
-    z = _as_torch_batch(residual, torch.float64)
+    z = as_image_batch(residual, torch.float64)
     k = gaussian_psf_kernel(psf_fwhm, pixel_scale, device=z.device, dtype=torch.float64)
     return convolve_psf(z, k) / torch.sqrt((k**2).sum())
 
@@ -573,7 +562,7 @@ def ring_peak_significance(smoothed, # (B, H, W) maps from `smooth_significance`
                            pixel_scale: float = PIXEL_SCALE, # [arcsec / pixel]
                           ) -> np.ndarray:
     "Largest |z| of each smoothed map within `within` of its Einstein ring, (B,) float64 (NaN where the band is empty)."
-    z = _as_torch_batch(smoothed, torch.float64).abs()
+    z = as_image_batch(smoothed, torch.float64).abs()
     x, y = pixel_grid(z.shape[-1], pixel_scale, dtype=torch.float64)
     cx, cy, th = (np.broadcast_to(np.asarray(v, dtype=np.float64), (len(z),)) for v in (center_x, center_y, theta_E))
     out = np.full(len(z), np.nan)
