@@ -21,7 +21,7 @@ from .reference import lenstronomy_fit, lenstronomy_lenses, lenstronomy_paramete
 # %% auto #0
 __all__ = ['timed_simulation', 'median_of_runs', 'runs_text', 'timed_processes', 'bench_simulate', 'bench_simulator',
            'bench_models', 'bench_table', 'bench_fit', 'bench_fit_text', 'device_name', 'bench_report',
-           'report_markdown', 'update_readme']
+           'report_markdown']
 
 # %% ../nbs_lib/18_bench.ipynb #b2bf017e
 def timed_simulation(n_per: int,  # images per class
@@ -308,16 +308,3 @@ def report_markdown(rep: dict,  # a report of `bench_report`
                      f"{f(t.get('ratio_to_densenet201'))} | {f(i.get('images_per_s'))} | {f(i.get('ratio_to_densenet201'))} |")
     if figure: lines += ['', f'![benchmark on {rep["device"]}]({figure})']
     return '\n'.join(lines)
-
-# %% ../nbs_lib/18_bench.ipynb #2acdb126
-def update_readme(readme: str | os.PathLike,  # the README file
-                  key: str,  # block name, e.g. the device type 'cpu'
-                  text: str) -> bool:  # the new block content
-    "Replace the text between `<!-- bench:KEY -->` and `<!-- /bench:KEY -->` in `readme` with `text`; False when the markers are missing."
-    p = Path(readme)
-    start, end = f'<!-- bench:{key} -->', f'<!-- /bench:{key} -->'
-    s = p.read_text()
-    if start not in s or end not in s: return False
-    a, b = s.index(start) + len(start), s.index(end)
-    with atomic_path(p, overwrite=True) as tmp: tmp.write_text(s[:a] + '\n' + text.strip() + '\n' + s[b:])  # never half a README
-    return True

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import darksub
 from .core import DarksubError, atomic_path, available_cores, jsonable, keep_freed_memory, resolve_device, write_json
-from .outputs import claim_output, output_path
+from .outputs import claim_output, output_path, write_marked_block
 from .simulate import PIXEL_SCALE, PRESETS, PSF_FWHM, SimulatedLensStream
 from .io import DEEPLENSE_TEST_I_ID, download_deeplense, find_npy
 from .distributed import close_distributed, init_distributed
@@ -25,7 +25,7 @@ from .reconstruct import (FEATURE_NAMES, FIT_KEYS, anomaly_features, fit_lens, f
                                  sis_reconstruction, smooth_significance)
 from .plots import plot_anomaly_panels, plot_bench, save_figure, set_style
 from .sensitivity import run_sensitivity
-from .bench import bench_fit, bench_fit_text, bench_models, bench_report, bench_simulate, bench_table, report_markdown, update_readme
+from .bench import bench_fit, bench_fit_text, bench_models, bench_report, bench_simulate, bench_table, report_markdown
 from .pipeline import parse_value, run_pipeline
 
 # %% auto #0
@@ -438,7 +438,7 @@ def pipeline_cli(argv: list[str] | None = None,  # the arguments after `darksub 
                  ) -> int:
     "`darksub pipeline --profile NAME [-p KEY VALUE ...] [--from NN] [--to NN] [--force]`: run the numbered notebooks; 0 on success, 1 on a failed notebook."
     ap = argparse.ArgumentParser(prog='darksub pipeline', description=run_pipeline.__doc__)
-    ap.add_argument('--profile', default='quick', help='smoke | quick | full (default: quick)')
+    ap.add_argument('--profile', default='quick', help='smoke | quick | reference | full (default: quick; only reference writes into the repository)')
     ap.add_argument('-p', '--param', nargs=2, action='append', default=[], metavar=('KEY', 'VALUE'),
                     help='override one knob, e.g. -p EPOCHS 3 (repeatable)')
     ap.add_argument('--from', dest='start_from', default=None, help="restart at this notebook prefix, e.g. 03 or 03_Model/02")
@@ -565,7 +565,7 @@ def _bench_report_main(a, argv, key: str, out: Path) -> int:
     with atomic_path(out/f'bench_{key}.md', overwrite=True) as tmp: tmp.write_text(md + '\n')
     write_json(out/f'bench_{key}.json', rep)
     print(md)
-    if a.readme and not update_readme(a.readme, key, md):
+    if a.readme and not write_marked_block(a.readme, f'bench:{key}', md):
         raise DarksubError(f'{a.readme} has no <!-- bench:{key} --> ... <!-- /bench:{key} --> markers: add them where the report goes')
     return 0
 

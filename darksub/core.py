@@ -215,7 +215,7 @@ def as_image_batch(images,  # (B, 1, H, W), (B, H, W) or (H, W) images, array or
 
 # %% ../nbs_lib/00_core.ipynb #3589dbe6
 LAYERS = ('core', 'outputs', 'schema', 'compat', 'metrics', 'random', 'physics', 'simulate', 'noise', 'io', 'distributed', 'datasets', 'ingest', 'preprocess', 'domain',
-          'models', 'checkpoint', 'train', 'evaluate', 'reconstruct', 'reference', 'experiments', 'plots', 'sensitivity', 'bench',
+          'models', 'checkpoint', 'train', 'evaluate', 'reconstruct', 'reference', 'experiments', 'results', 'plots', 'sensitivity', 'bench',
           'pipeline', 'cli')
 
 def layer_violations(package_dir: str | os.PathLike,  # folder of the package's modules (e.g. darksub/)

@@ -118,7 +118,7 @@ class ResNet101V2Classifier(nn.Module):
 
 # %% ../nbs_lib/10_models.ipynb #aebf0e32
 @register_model('resnet101v2', img_size=150, description='timm resnetv2_101 + dropout 0.2 + 128-unit head (42.5 M backbone parameters)',
-                cpu_recipe=dict(crop=64, batch_size=32, lr=1e-3, images=21_000, evals=7))
+                cpu_recipe=dict(crop=64, batch_size=32, lr=5e-4, images=21_000, evals=7))
 def resnet101v2(num_classes: int = 3,  # number of output logits
                 in_chans: int = 1,  # input channels
                 dropout: float = 0.2,  # dropout probability in the head

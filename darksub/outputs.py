@@ -6,12 +6,12 @@
 from __future__ import annotations
 import contextlib, os
 from pathlib import Path
-from .core import DarksubError
+from .core import DarksubError, atomic_path
 try: import fcntl
 except ImportError: fcntl = None  # Windows: an exclusively created lock file instead
 
 # %% auto #0
-__all__ = ['output_path', 'input_clash', 'claim_output']
+__all__ = ['output_path', 'input_clash', 'claim_output', 'write_marked_block']
 
 # %% ../nbs_lib/00a_outputs.ipynb #260b83bd
 def output_path(path: str | os.PathLike,  # what the user gave, e.g. 'preds.csv', 'results/' or an existing folder
@@ -90,3 +90,19 @@ def claim_output(path: str | os.PathLike,  # the output file or folder of a comm
             try: q.rmdir()
             except FileNotFoundError: continue  # never made (a folder output the run did not start)
             except OSError: break
+
+# %% ../nbs_lib/00a_outputs.ipynb #da2c0be8
+def write_marked_block(path: str | os.PathLike,  # the text file, e.g. README.md
+                       key: str,  # block name: the markers are <!-- KEY --> and <!-- /KEY -->, e.g. 'results:models'
+                       text: str,  # the new content between the markers
+                       ) -> bool:  # False when the file lacks the markers (nothing written)
+    "Replace the text between `<!-- KEY -->` and `<!-- /KEY -->` in `path` with `text`, atomically."
+    p = Path(path)
+    start, end = f'<!-- {key} -->', f'<!-- /{key} -->'
+    s = p.read_text()
+    if start not in s or end not in s or s.index(start) > s.index(end): return False
+    a, b = s.index(start) + len(start), s.index(end)
+    new = s[:a] + '\n' + text.strip() + '\n' + s[b:]
+    if new != s:
+        with atomic_path(p, overwrite=True) as tmp: tmp.write_text(new)
+    return True

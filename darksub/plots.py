@@ -167,10 +167,11 @@ def before_after(axes,  # 2 (or 3 with `diff`) matplotlib axes
                  before, after,  # two images (H, W), array or tensor
                  titles: tuple[str, str] = ('before', 'after'),
                  pixel_scale: float | None = PIXEL_SCALE,  # [arcsec / pixel]; None: axes in pixels
-                 diff: bool = False) -> list:  # also draw after - before
+                 diff: bool = False,  # also draw after - before
+                 vmin=None, vmax=None) -> list:  # one colour range for both images (default: each image's own)
     "Draw `before` and `after` images side by side on `axes` (2, or 3 with the difference if `diff`); returns the AxesImages."
     axes = np.asarray(axes).ravel()
-    out = [show_image(axes[0], before, pixel_scale, titles[0]), show_image(axes[1], after, pixel_scale, titles[1])]
+    out = [show_image(axes[k], im, pixel_scale, t, vmin=vmin, vmax=vmax) for k, (im, t) in enumerate(zip((before, after), titles))]
     if diff:
         d = _img2d(after) - _img2d(before); v = max(np.abs(d).max(), 1e-12)
         out.append(show_image(axes[2], d, pixel_scale, 'after - before', cmap='RdBu_r', vmin=-v, vmax=v, label='difference'))

@@ -251,7 +251,7 @@ def c_unknown_model(t, ck):
 
 def c_unknown_profile(t, ck):
     return dict(argv=['pipeline', '--profile', 'huge', '--root', t, '--run-dir', t/'runs'], names=None,
-                expect=["unknown profile 'huge': expected one of smoke, quick, full"], absent=[t/'runs'])
+                expect=["unknown profile 'huge': expected one of smoke, quick, reference, full"], absent=[t/'runs'])
 
 def c_unknown_device(t, ck):
     return dict(argv=['simulate', t/'out', '--n-per-class', '1', '--device', 'tpu'], names=None,
