@@ -96,8 +96,10 @@ def compare_preprocessing(specs,  # preprocessing specs to compare, e.g. ['none'
                           classes,  # class names in label order
                           cfg=None,  # the `TrainConfig` trained on every variant (default: TrainConfig())
                           log=print,  # one line per variant (None: silent)
+                          more_val: dict | None = None,  # more sets scored by each variant's final weights, name -> (images, labels), e.g. {'model_i_varied': (x, y)}
+                          n_boot: int = 300,  # bootstrap resamples of the 95% intervals on `more_val`
                           ) -> list[dict]:
-    "Train `cfg` (a `darksub.train.TrainConfig`) on each preprocessing spec; per variant the final val ROC AUC (OvR macro), accuracy, seconds and probabilities."
+    "Train `cfg` (a `darksub.train.TrainConfig`) on each preprocessing spec; per variant the final val ROC AUC (OvR macro), accuracy, seconds and probabilities, and AUC [95%] and accuracy on each `more_val` set."
     cfg = cfg or TrainConfig()
     to_ds = lambda x, y: TensorDataset(torch.as_tensor(np.asarray(x), dtype=torch.float32), torch.as_tensor(np.asarray(y), dtype=torch.long))
     train_ds, val_ds = to_ds(x_train, y_train), to_ds(x_val, y_val)
@@ -109,7 +111,11 @@ def compare_preprocessing(specs,  # preprocessing specs to compare, e.g. ['none'
         va = validate(run['model'], DataLoader(val_ds, batch_size=max(c.batch_size, 64)), run['device'], c, return_probs=True)
         res = {'preprocess': c.preprocess, 'val_auc': va['auc'], 'val_accuracy': va['acc'], 'val_loss': va['loss'],
                'train_loss': run['history'][-1]['train_loss'], 'epochs': run['epochs_run'],
-               'seconds': time.perf_counter() - t0, 'probs': va['probs']}
+               'seconds': time.perf_counter() - t0, 'probs': va['probs'], 'more': {}}
+        for name, (x, y) in (more_val or {}).items():
+            p = validate(run['model'], DataLoader(to_ds(x, y), batch_size=max(c.batch_size, 64)), run['device'], c, return_probs=True)['probs']
+            m = classification_metrics(np.asarray(y), p, classes, n_boot=n_boot, seed=c.seed)
+            res['more'][name] = {'auc': m['auc_ovr_macro'], 'accuracy': m['accuracy'], 'ci95': m['ci95']['auc_ovr_macro'], 'n': m['n']}
         if log: log(f"{c.preprocess:<40} val AUC {va['auc']:.4f}  accuracy {va['acc']:.4f}  ({res['seconds']:.1f} s)")
         results.append(res)
     return results
