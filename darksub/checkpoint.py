@@ -19,7 +19,7 @@ from .schema import Field, JSON_OBJECT, any_of, check_schema, dict_of, hex_diges
 
 # %% auto #0
 __all__ = ['SIDECAR_SCHEMA', 'DOMAIN_SCHEMA', 'MAX_MODEL_BYTES', 'SHIPPED_DIR', 'DEFAULT_CHECKPOINT', 'state_tensors',
-           'save_checkpoint', 'resolve_checkpoint', 'load_checkpoint', 'input_size', 'load_for_inference']
+           'save_checkpoint', 'resolve_checkpoint', 'input_size', 'load_checkpoint', 'load_for_inference']
 
 # %% ../nbs_lib/11_checkpoint.ipynb #e8d39e4f
 def state_tensors(model: nn.Module  # a model, or a DistributedDataParallel wrapping one
@@ -109,6 +109,20 @@ def resolve_checkpoint(path_or_name: str | os.PathLike  # .safetensors file, its
                            f"shipped models are {', '.join(have) or 'none'}")
     raise DarksubError(f'checkpoint {p} not found: expected a .safetensors file with its .json sidecar')
 
+# %% ../nbs_lib/11_checkpoint.ipynb #8e3fda07
+def _fit_size(img_size):
+    "A per-image transform that resamples (C, H, W) to `img_size` pixels (area averaging, as in training) when it differs."
+    if not img_size: return lambda im: im
+    size = (img_size, img_size) if isinstance(img_size, int) else tuple(img_size)
+    return lambda im: im if tuple(im.shape[-2:]) == size else resize(im, size)
+
+def input_size(meta: dict  # a checkpoint's sidecar (as `load_checkpoint` returns it)
+               ):
+    "The side [pixels] that images were resized to in training (None: used as they came), from a checkpoint's metadata."
+    cfg = meta.get('train_config')
+    if isinstance(cfg, Mapping) and 'img_size' in cfg: return cfg['img_size']
+    return meta.get('img_size')
+
 # %% ../nbs_lib/11_checkpoint.ipynb #6ac8a4ac
 def load_checkpoint(path_or_name: str | os.PathLike,  # checkpoint file, sidecar, run folder or shipped model name
                     device: str | torch.device = 'cpu'  # where to put the model ('auto', 'cpu', 'cuda', ...)
@@ -135,10 +149,13 @@ def load_checkpoint(path_or_name: str | os.PathLike,  # checkpoint file, sidecar
         raise DarksubError(f"checkpoint {path} is for model {meta['model']!r}, which this darksub does not know: expected one of {', '.join(list_models())}")
     kw = dict(meta['model_kwargs'])
     try:
-        with torch.device('meta'): probe = create_model(meta['model'], **kw)  # sized before anything is allocated
+        with torch.device('meta'):  # sized before anything is allocated, and run once on shapes only (kwargs that fail in forward)
+            probe = create_model(meta['model'], **kw)
+            side = input_size(meta) or 64
+            probe.eval()(torch.empty(2, int(kw.get('in_chans', 1)), *((side, side) if isinstance(side, int) else side)))
     except DarksubError as e: raise DarksubError(f'{what}: {e}') from None
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError, RuntimeError, OverflowError, ZeroDivisionError) as e:
-        raise DarksubError(f"{what}: model_kwargs {json.dumps(kw)[:200]} do not build model {meta['model']!r} ({type(e).__name__}: {' '.join(str(e).split())[:200]})") from None
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, RuntimeError, OverflowError, ZeroDivisionError, NotImplementedError) as e:
+        raise DarksubError(f"{what}: model_kwargs {json.dumps(kw)[:200]} do not build a working model {meta['model']!r} ({type(e).__name__}: {' '.join(str(e).split())[:200]})") from None
     nbytes, size = sum(t.numel() * t.element_size() for t in probe.state_dict().values()), path.stat().st_size
     if nbytes > MAX_MODEL_BYTES or nbytes > 2 * size + 1e6:
         raise DarksubError(f"{what} describes a {meta['model']!r} model of {format_bytes(nbytes)}, but the weights file holds {format_bytes(size)} "
@@ -153,20 +170,6 @@ def load_checkpoint(path_or_name: str | os.PathLike,  # checkpoint file, sidecar
                            f"{model.darksub_cfg['model_kwargs'].get('num_classes')} outputs")
     model.darksub_cfg.update(img_size=meta.get('img_size'), preprocess=meta.get('preprocess', 'none'))
     return model.to(resolve_device(device)).eval(), meta
-
-# %% ../nbs_lib/11_checkpoint.ipynb #8e3fda07
-def _fit_size(img_size):
-    "A per-image transform that resamples (C, H, W) to `img_size` pixels (area averaging, as in training) when it differs."
-    if not img_size: return lambda im: im
-    size = (img_size, img_size) if isinstance(img_size, int) else tuple(img_size)
-    return lambda im: im if tuple(im.shape[-2:]) == size else resize(im, size)
-
-def input_size(meta: dict  # a checkpoint's sidecar (as `load_checkpoint` returns it)
-               ):
-    "The side [pixels] that images were resized to in training (None: used as they came), from a checkpoint's metadata."
-    cfg = meta.get('train_config')
-    if isinstance(cfg, Mapping) and 'img_size' in cfg: return cfg['img_size']
-    return meta.get('img_size')
 
 # %% ../nbs_lib/11_checkpoint.ipynb #0e170e48
 def load_for_inference(checkpoint: str | os.PathLike,  # checkpoint file, run folder or shipped model name

@@ -29,10 +29,26 @@ from .bench import bench_fit, bench_fit_text, bench_models, bench_report, bench_
 from .pipeline import parse_value, run_pipeline
 
 # %% auto #0
-__all__ = ['MAX_SEED', 'MAX_BATCH', 'MAX_IMAGES', 'MAX_TRAIN_SIDE', 'MAX_BOOT', 'BENCHES', 'COMMANDS', 'bounded', 'simulate_cli',
-           'download_cli', 'validate_cli', 'import_cli', 'train_cli', 'evaluate_cli', 'predict_cli', 'sensitivity_cli',
-           'fit_cli', 'pipeline_cli', 'bench_train_cli', 'bench_infer_cli', 'bench_simulate_cli', 'bench_fit_cli',
-           'bench_report_cli', 'bench_cli', 'main']
+__all__ = ['MAX_SEED', 'MAX_BATCH', 'MAX_IMAGES', 'MAX_TRAIN_SIDE', 'MAX_BOOT', 'BENCHES', 'COMMANDS', 'CommandParser',
+           'printable', 'bounded', 'simulate_cli', 'download_cli', 'validate_cli', 'import_cli', 'train_cli',
+           'evaluate_cli', 'predict_cli', 'sensitivity_cli', 'fit_cli', 'pipeline_cli', 'bench_train_cli',
+           'bench_infer_cli', 'bench_simulate_cli', 'bench_fit_cli', 'bench_report_cli', 'bench_cli', 'main']
+
+# %% ../nbs_lib/20_cli.ipynb #3732855c
+class CommandParser(argparse.ArgumentParser):
+    "An `argparse.ArgumentParser` whose errors raise `DarksubError` (one line: the problem and `PROG --help`) instead of printing the usage and exiting."
+    def error(self, message: str):
+        raise DarksubError(f"{message} (usage: {self.prog} --help)")
+    def parse_known_args(self, args=None, namespace=None):
+        "Refuse an argument holding a NUL character first: no path or value can contain one (the OS would refuse it later, less clearly)."
+        for a in (sys.argv[1:] if args is None else args):
+            if isinstance(a, str) and '\x00' in a: self.error(f"argument {a!r} contains a NUL character")
+        return super().parse_known_args(args, namespace)
+
+# %% ../nbs_lib/20_cli.ipynb #9c8fa6f6
+def printable(text: str) -> str:
+    "`text` as one printable line: line breaks, carriage returns and other control characters (often echoed from a file name or an argument) as escapes."
+    return ''.join(c if c.isprintable() else c.encode('unicode_escape').decode('ascii') for c in text)
 
 # %% ../nbs_lib/20_cli.ipynb #f767c454
 def bounded(kind,  # int or float
@@ -102,7 +118,7 @@ def _parse_counts(items: list[str], splits: list[str] | None):
 def simulate_cli(argv: list[str] | None = None,  # the arguments after `darksub simulate` (None: sys.argv[1:])
                  ) -> int:
     "`darksub simulate OUT --n-per-class N --seed S [--preset model_i] [--device cpu|cuda] [--splits ...] [--overwrite]` (shards under torchrun)."
-    ap = argparse.ArgumentParser(prog='darksub simulate', description=write_dataset.__doc__)
+    ap = CommandParser(prog='darksub simulate', description=write_dataset.__doc__)
     ap.add_argument('out', help='dataset folder to write (OUT/{split}/{class}/{i}.npy + manifest.json)')
     ap.add_argument('--n-per-class', nargs='+', required=True, metavar='N',
                     help='images per class in every split (N), or per split (train=N val=N test=N)')
@@ -130,6 +146,10 @@ def simulate_cli(argv: list[str] | None = None,  # the arguments after `darksub 
     finally: close_distributed()
     if rank: return 0
     r = m['run']
+    if r.get('reused'):
+        print(f"darksub simulate: {sum(sum(c.values()) for c in m['counts'].values())} images in {a.out} (--reuse: a complete dataset with the same parameters, "
+              f"nothing written); manifest {Path(a.out)/'manifest.json'}")
+        return 0
     print(f"darksub simulate: {sum(sum(c.values()) for c in m['counts'].values())} images in {a.out} "
           f"({r['images_written']} written{', resumed' if r['resumed'] else ''}, {r['seconds']:.1f} s, "
           f"{r['images_per_second'] or 0:.0f} images/s on {r['device']}, {r['workers']} process(es) x {r.get('ranks', 1)} rank(s), {r.get('backend', 'eager')} backend); manifest {Path(a.out)/'manifest.json'}")
@@ -139,7 +159,7 @@ def simulate_cli(argv: list[str] | None = None,  # the arguments after `darksub 
 def download_cli(argv: list[str] | None = None,  # the arguments after `darksub download` (None: sys.argv[1:])
                  ) -> int:
     "`darksub download OUT [--archive FILE] [--file-id ID] [--overwrite]`: fetch and extract the DeepLense Test I data."
-    ap = argparse.ArgumentParser(prog='darksub download', description=download_deeplense.__doc__)
+    ap = CommandParser(prog='darksub download', description=download_deeplense.__doc__)
     ap.add_argument('out', help='folder to hold the archive and the extracted dataset/')
     ap.add_argument('--archive', default=None, help='extract this archive (downloaded by hand) instead of downloading')
     ap.add_argument('--file-id', default=DEEPLENSE_TEST_I_ID, help='Google Drive file id (default: the Test I archive)')
@@ -147,7 +167,8 @@ def download_cli(argv: list[str] | None = None,  # the arguments after `darksub 
     ap.add_argument('--allow-pickle', action='store_true', help='accept pickled object arrays when validating (trusted files only)')
     a = ap.parse_args(argv)
     with claim_output(a.out, folder=True, reads=[a.archive] if a.archive else ()):
-        root = download_deeplense(a.out, a.file_id, a.archive, a.overwrite)
+        check = lambda staged: validate_dataset(staged, allow_pickle=a.allow_pickle, check_values=False)  # a broken dataset never replaces one
+        root = download_deeplense(a.out, a.file_id, a.archive, a.overwrite, check=check)
     rep = validate_dataset(root, allow_pickle=a.allow_pickle, check_values=False)
     print(f"darksub download: {rep['n_images']} images in {root} ({rep['layout']} layout), classes {', '.join(rep['classes'])}, "
           + ', '.join(f"{s}: {v['n']}" for s, v in rep['splits'].items()))
@@ -158,7 +179,7 @@ def download_cli(argv: list[str] | None = None,  # the arguments after `darksub 
 def validate_cli(argv: list[str] | None = None,  # the arguments after `darksub validate` (None: sys.argv[1:])
                  ) -> int:
     "`darksub validate DIR [--splits ...] [--headers-only] [--lenient] [--allow-pickle]`: check a dataset folder; status 2 on bad data."
-    ap = argparse.ArgumentParser(prog='darksub validate', description=validate_dataset.__doc__)
+    ap = CommandParser(prog='darksub validate', description=validate_dataset.__doc__)
     ap.add_argument('root', help='dataset folder: ROOT/{split}/{class}/*.npy, the Test I layout ROOT/dataset/{split}/{class}/*.npy, or class folders ROOT/{class}/*.npy')
     ap.add_argument('--splits', nargs='+', default=None, help='splits to check (default: those present among train, val, test)')
     ap.add_argument('--headers-only', action='store_true', help='check the layout and file headers only, not every pixel (fast)')
@@ -179,7 +200,7 @@ def validate_cli(argv: list[str] | None = None,  # the arguments after `darksub 
 def import_cli(argv: list[str] | None = None,  # the arguments after `darksub import` (None: sys.argv[1:])
                ) -> int:
     "`darksub import SRC DEST [--allow-pickle] [--seed S] [--fractions F F F] [--overwrite]`: convert a folder in any recognised layout into a canonical dataset."
-    ap = argparse.ArgumentParser(prog='darksub import', description=import_dataset.__doc__)
+    ap = CommandParser(prog='darksub import', description=import_dataset.__doc__)
     ap.add_argument('src', help='folder in any layout darksub reads: release class folders (no_sub, cdm, axion), split folders, Test I')
     ap.add_argument('dest', help='canonical dataset folder to write (resumed when interrupted)')
     ap.add_argument('--allow-pickle', action='store_true', help='unpickle object-array files once (runs code from them: trusted sources only)')
@@ -207,7 +228,7 @@ def _parse_model_args(items: list[str]) -> dict:
 def train_cli(argv: list[str] | None = None,  # the arguments after `darksub train` (None: sys.argv[1:])
               ) -> int:
     "`darksub train --model NAME (--data DIR | --simulate) [...] --out RUN_DIR`: train and write checkpoints to RUN_DIR (DDP under torchrun)."
-    ap = argparse.ArgumentParser(prog='darksub train', description='Train a classifier on a dataset folder or on fresh simulated lenses.')
+    ap = CommandParser(prog='darksub train', description='Train a classifier on a dataset folder or on fresh simulated lenses.')
     ap.add_argument('--model', default='crop_resnet_d4', help=f"one of {', '.join(list_models())} (default: crop_resnet_d4)")
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument('--data', metavar='DIR', nargs='+', help='dataset folder(s) with train/ and val/ splits of class folders of .npy files (several: read as one)')
@@ -265,7 +286,7 @@ def _train_main(a, cfg: TrainConfig, rank: int, dev: torch.device) -> int:
 def evaluate_cli(argv: list[str] | None = None,  # the arguments after `darksub evaluate` (None: sys.argv[1:])
                  ) -> int:
     "`darksub evaluate --checkpoint CKPT DATA_DIR [--split test] [--device auto] [--tta]`: print the metrics as one JSON object."
-    ap = argparse.ArgumentParser(prog='darksub evaluate', description=evaluate_checkpoint.__doc__)
+    ap = CommandParser(prog='darksub evaluate', description=evaluate_checkpoint.__doc__)
     ap.add_argument('data_dir', help='dataset folder holding SPLIT/CLASS/*.npy')
     ap.add_argument('--checkpoint', default=DEFAULT_CHECKPOINT,
                     help=f"checkpoint file/folder or a shipped model's name (default: {DEFAULT_CHECKPOINT}, trained on varied hosts; "
@@ -298,7 +319,7 @@ def evaluate_cli(argv: list[str] | None = None,  # the arguments after `darksub 
 def predict_cli(argv: list[str] | None = None,  # the arguments after `darksub predict` (None: sys.argv[1:])
                 ) -> int:
     "`darksub predict --checkpoint CKPT PATH [PATH ...] --out preds.csv`: class probabilities of .npy images into a CSV."
-    ap = argparse.ArgumentParser(prog='darksub predict', description=predict_files.__doc__)
+    ap = CommandParser(prog='darksub predict', description=predict_files.__doc__)
     ap.add_argument('paths', nargs='+', help='.npy images or folders (searched recursively)')
     ap.add_argument('--checkpoint', default=DEFAULT_CHECKPOINT,
                     help=f"checkpoint file/folder or a shipped model's name (default: {DEFAULT_CHECKPOINT}, trained on varied hosts; "
@@ -333,7 +354,7 @@ def _predict_main(a, out: Path) -> int:
 def sensitivity_cli(argv: list[str] | None = None,  # the arguments after `darksub sensitivity` (None: sys.argv[1:])
                     ) -> int:
     "`darksub sensitivity [CHECKPOINT] --preset P --n N --out DIR`: detection against subhalo mass, ring distance, vortex length and host, as CSV, figures and thresholds."
-    ap = argparse.ArgumentParser(prog='darksub sensitivity', description=run_sensitivity.__doc__)
+    ap = CommandParser(prog='darksub sensitivity', description=run_sensitivity.__doc__)
     ap.add_argument('checkpoint', nargs='?', default=DEFAULT_CHECKPOINT,
                     help=f"checkpoint file/folder or a shipped model's name (default: {DEFAULT_CHECKPOINT})")
     ap.add_argument('--preset', default='model_i', help=f"simulation preset of the test lenses: {', '.join(PRESETS)} (default: model_i)")
@@ -378,7 +399,7 @@ def _names(files: list[Path]) -> list[str]:
 def fit_cli(argv: list[str] | None = None,  # the arguments after `darksub fit` (None: sys.argv[1:])
             ) -> int:
     "`darksub fit IMAGE.npy [...] --out DIR`: fitted parameters (JSON) and the five-panel figure per image."
-    ap = argparse.ArgumentParser(prog='darksub fit', description='Fit a smooth SIE + shear + Sersic lens model to images and write anomaly maps.')
+    ap = CommandParser(prog='darksub fit', description='Fit a smooth SIE + shear + Sersic lens model to images and write anomaly maps.')
     ap.add_argument('images', nargs='+', help='.npy images (1, H, W) or folders holding them')
     ap.add_argument('--out', required=True, help='output folder')
     ap.add_argument('--steps', type=bounded(int, 0, 100_000), default=200, help='Adam steps (default 200)')
@@ -436,8 +457,8 @@ def _fit_main(a, files: list[Path], imgs: np.ndarray, out: Path) -> int:
 # %% ../nbs_lib/20_cli.ipynb #5f6d1418
 def pipeline_cli(argv: list[str] | None = None,  # the arguments after `darksub pipeline` (None: sys.argv[1:])
                  ) -> int:
-    "`darksub pipeline --profile NAME [-p KEY VALUE ...] [--from NN] [--to NN] [--force]`: run the numbered notebooks; 0 on success, 1 on a failed notebook."
-    ap = argparse.ArgumentParser(prog='darksub pipeline', description=run_pipeline.__doc__)
+    "`darksub pipeline --profile NAME [-p KEY VALUE ...] [--from NN] [--to NN] [--force] [--dry-run]`: run the numbered notebooks; 0 on success, 1 on a failed notebook."
+    ap = CommandParser(prog='darksub pipeline', description=run_pipeline.__doc__)
     ap.add_argument('--profile', default='quick', help='smoke | quick | reference | full (default: quick; only reference writes into the repository)')
     ap.add_argument('-p', '--param', nargs=2, action='append', default=[], metavar=('KEY', 'VALUE'),
                     help='override one knob, e.g. -p EPOCHS 3 (repeatable)')
@@ -447,14 +468,15 @@ def pipeline_cli(argv: list[str] | None = None,  # the arguments after `darksub 
     ap.add_argument('--run-dir', default=None, help='output folder (default: ROOT/runs/PROFILE)')
     ap.add_argument('--kernel', default='darksub', help='Jupyter kernel name (default: darksub)')
     ap.add_argument('--force', action='store_true', help='run even when the profile needs more disk or memory than is free')
+    ap.add_argument('--dry-run', action='store_true', help='check the profile, parameters, notebook range, disk, memory and kernel, print the plan; run nothing')
     a = ap.parse_args(argv)
     overrides = {k: parse_value(v) for k, v in a.param}
-    summary = run_pipeline(a.profile, a.root, overrides, a.start_from, a.run_dir, a.kernel, a.force, a.stop_after)
-    return 0 if summary['status'] == 'ok' else 1
+    summary = run_pipeline(a.profile, a.root, overrides, a.start_from, a.run_dir, a.kernel, a.force, a.stop_after, dry_run=a.dry_run)
+    return 0 if summary['status'] in ('ok', 'planned') else 1
 
 # %% ../nbs_lib/20_cli.ipynb #1c693cd4
 def _bench_cli(mode: str, argv) -> int:
-    ap = argparse.ArgumentParser(prog=f'darksub bench {mode}',
+    ap = CommandParser(prog=f'darksub bench {mode}',
                                  description=f"{'Training' if mode == 'train' else 'Inference'} images/s of every registered model on this device, with the ratio to densenet201.")
     ap.add_argument('--models', nargs='+', default=None, help=f"models to time (default: all: {', '.join(list_models())})")
     ap.add_argument('--batch-size', type=bounded(int, 1, MAX_BATCH), default=64); ap.add_argument('--img-size', type=bounded(int, 8, MAX_TRAIN_SIDE), default=None, help='pixels (default: 150)')
@@ -487,7 +509,7 @@ def bench_infer_cli(argv: list[str] | None = None,  # the arguments after `darks
 def bench_simulate_cli(argv: list[str] | None = None,  # the arguments after `darksub bench simulate` (None: sys.argv[1:])
                        ) -> int:
     "`darksub bench simulate`: images/s of darksub and lenstronomy for the Model I class mix, their ratio, fidelity and two-sample AUCs."
-    ap = argparse.ArgumentParser(prog='darksub bench simulate', description=bench_simulate_cli.__doc__)
+    ap = CommandParser(prog='darksub bench simulate', description=bench_simulate_cli.__doc__)
     ap.add_argument('--n', type=bounded(int, high=MAX_IMAGES), default=3000, help='darksub images per timed run, split equally over the 3 classes (per process when side by side)')
     ap.add_argument('--n-lenstronomy', type=bounded(int, 0, 100_000), default=150, help='lenstronomy images to time (equal thirds)')
     ap.add_argument('--device', default='cpu', help="'cpu', 'cuda' or 'auto'")
@@ -509,7 +531,7 @@ def bench_simulate_cli(argv: list[str] | None = None,  # the arguments after `da
 def bench_fit_cli(argv: list[str] | None = None,  # the arguments after `darksub bench fit` (None: sys.argv[1:])
                   ) -> int:
     "`darksub bench fit [--n N]`: time and accuracy of `fit_lens` versus a lenstronomy PSO fit on simulated `no` lenses."
-    ap = argparse.ArgumentParser(prog='darksub bench fit', description='Time and accuracy of the darksub lens fit versus lenstronomy on simulated Model I `no` lenses.')
+    ap = CommandParser(prog='darksub bench fit', description='Time and accuracy of the darksub lens fit versus lenstronomy on simulated Model I `no` lenses.')
     ap.add_argument('--n', type=bounded(int, 1, 10_000), default=8, help='images (default 8)')
     ap.add_argument('--seed', type=bounded(int, 0, MAX_SEED), default=0)
     ap.add_argument('--steps', type=bounded(int, 0, 100_000), default=200, help='darksub Adam steps (default 200)')
@@ -532,7 +554,7 @@ def bench_fit_cli(argv: list[str] | None = None,  # the arguments after `darksub
 def bench_report_cli(argv: list[str] | None = None,  # the arguments after `darksub bench report` (None: sys.argv[1:])
                      ) -> int:
     "`darksub bench report [--models ...] [--seconds S] [--out assets] [--readme README.md]`: one report of simulate, train and infer images/s."
-    ap = argparse.ArgumentParser(prog='darksub bench report', description=bench_report_cli.__doc__)
+    ap = CommandParser(prog='darksub bench report', description=bench_report_cli.__doc__)
     ap.add_argument('--models', nargs='+', default=None, help=f"models to time (default: all: {', '.join(list_models())})")
     ap.add_argument('--seconds', type=bounded(float, 0.01, 3600.), default=5., help='timing budget per model and mode [s] (default 5)')
     ap.add_argument('--batch-size', type=bounded(int, 1, MAX_BATCH), default=32); ap.add_argument('--img-size', type=bounded(int, 8, MAX_TRAIN_SIDE), default=None, help='pixels (default: each model\'s)')
@@ -620,15 +642,15 @@ def main(argv: list[str] | None = None,  # the arguments after `darksub` (None: 
         print(f'darksub {darksub.__version__}'); return 0
     name, rest = argv[0], argv[1:]
     if name not in COMMANDS:
-        print(f"darksub: error: unknown command {name!r}\n\n{_usage()}", file=sys.stderr); return 2
+        print(f"darksub: error: unknown command {printable(repr(name))}; expected one of {', '.join(COMMANDS)} (usage: darksub --help)", file=sys.stderr); return 2
     try:
         code = COMMANDS[name][0](rest)
         return int(code or 0)
     except DarksubError as e:
-        print(f'darksub {name}: error: {e}', file=sys.stderr); return 2
+        print(f'darksub {name}: error: {printable(str(e))}', file=sys.stderr); return 2
     except OSError as e:  # the file system refused (permissions, a missing folder): the user's environment, not a bug
         where = f' ({e.filename})' if getattr(e, 'filename', None) and str(e.filename) not in str(e) else ''
-        print(f'darksub {name}: error: {e}{where}', file=sys.stderr); return 2
+        print(f'darksub {name}: error: {printable(str(e) + where)}', file=sys.stderr); return 2
     except KeyboardInterrupt:
         print(f'darksub {name}: interrupted', file=sys.stderr); return 130
     except SystemExit as e:  # argparse exits 2 on bad arguments, 0 on --help

@@ -11,9 +11,9 @@ import torch
 
 # %% auto #0
 __all__ = ['LAYERS', 'default_device', 'DarksubError', 'resolve_device', 'available_cores', 'keep_freed_memory',
-           'seed_everything', 'atomic_path', 'jsonable', 'write_json', 'file_sha256', 'format_bytes', 'record_metrics',
-           'free_disk_bytes', 'check_disk', 'available_memory_gb', 'check_memory', 'rank_world', 'check_count',
-           'as_image_batch', 'layer_violations']
+           'seed_everything', 'atomic_path', 'jsonable', 'write_json', 'file_sha256', 'format_bytes', 'format_seconds',
+           'record_metrics', 'free_disk_bytes', 'check_disk', 'available_memory_gb', 'check_memory', 'rank_world',
+           'check_count', 'as_image_batch', 'layer_violations']
 
 # %% ../nbs_lib/00_core.ipynb #775043b1
 def default_device() -> torch.device:
@@ -30,8 +30,11 @@ def resolve_device(device: str | torch.device | None = 'auto') -> torch.device:
     if device is None or str(device) == 'auto': return default_device()
     try: dev = torch.device(device)
     except (RuntimeError, TypeError) as e: raise DarksubError(f"unknown device {device!r}: expected 'auto', 'cpu' or 'cuda[:N]'") from e
+    if dev.type not in ('cpu', 'cuda'): raise DarksubError(f"device {device!r}: darksub runs on 'auto', 'cpu' or 'cuda[:N]'")
     if dev.type == 'cuda' and not torch.cuda.is_available():
         raise DarksubError(f"device {device!r} was requested but no CUDA device is available; use 'cpu' or 'auto'")
+    if dev.type == 'cuda' and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise DarksubError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s), cuda:0 to cuda:{torch.cuda.device_count() - 1}")
     return dev
 
 # %% ../nbs_lib/00_core.ipynb #267fe92d
@@ -126,6 +129,14 @@ def format_bytes(n: float) -> str:
     for unit, size in (('TB', 1e12), ('GB', 1e9), ('MB', 1e6), ('kB', 1e3)):
         if abs(n) >= size: return f'{n / size:.3g} {unit}'
     return f'{int(n)} B'
+
+# %% ../nbs_lib/00_core.ipynb #bf88e3e4
+def format_seconds(s: float | None) -> str:
+    "A duration [s] as people read it: '45 s' below two minutes, '3.5 min' below two hours, then '2.1 h'; '—' for a missing value."
+    if s is None or (isinstance(s, float) and math.isnan(s)): return '—'
+    if s < 120: return f'{s:.0f} s'
+    if s < 7200: return f'{s / 60:.1f} min'
+    return f'{s / 3600:.1f} h'
 
 # %% ../nbs_lib/00_core.ipynb #9253b353
 def record_metrics(metrics: dict, path: str | os.PathLike | None = None) -> dict:

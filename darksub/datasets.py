@@ -523,7 +523,9 @@ def write_dataset(out_dir: str | os.PathLike,  # dataset folder to create (or to
         except DarksubError as e: prep = e
     prep = broadcast_object(prep)
     if isinstance(prep, DarksubError): raise DarksubError(str(prep))
-    if prep[0] == 'reuse': return prep[1]
+    if prep[0] == 'reuse':  # this call wrote nothing: the record of the run that made the dataset, marked reused
+        old = prep[1]
+        return {**old, 'run': {**(old['run'] if isinstance(old.get('run'), dict) else {}), 'reused': True}}
     _, batch_size, resumed = prep
     total = sum(counts.values()) * len(classes)
     t0 = time.perf_counter()

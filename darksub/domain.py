@@ -120,7 +120,8 @@ def parse_scale(text: str | float | None):  # None, a positive number (divisor) 
     if text is None or text == 'minmax': return text
     try: v = float(text)
     except (TypeError, ValueError): v = float('nan')
-    if not (math.isfinite(v) and v > 0): raise DarksubError(f"--scale {text!r}: expected a positive number (e.g. 255: divide by 255) or 'minmax'")
+    if not (math.isfinite(v) and 0 < v <= 1e20):  # 1e20: above any integer pixel (uint64 < 1.9e19), far below float32's overflow
+        raise DarksubError(f"--scale {text!r}: expected a positive number up to 1e20 (e.g. 255: divide by 255) or 'minmax'")
     return v
 
 # %% ../nbs_lib/09a_domain.ipynb #a3031291

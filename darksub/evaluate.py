@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
-from .core import DarksubError, atomic_path, resolve_device
+from .core import DarksubError, atomic_path, format_seconds, resolve_device
 from .metrics import classification_metrics
 from .io import find_npy
 from .datasets import UNSPLIT, LensDataset, class_name, dataset_splits
@@ -204,15 +204,10 @@ RESULT_COLUMNS = (  # (header, accepted keys of a row dict, formatter)
     ('AUC OvR', ('auc_ovr_macro', 'auc_ovr', 'AUC OvR'), lambda v: f'{float(v):.4f}'),
     ('AUC OvO', ('auc_ovo_macro', 'auc_ovo', 'AUC OvO'), lambda v: f'{float(v):.4f}'),
     ('AUC OvR model_i_varied', ('auc_ovr_macro_model_i_varied',), lambda v: f'{float(v):.4f}'),
-    ('training time', ('train_seconds', 'training_seconds', 'training time'), lambda v: _fmt_seconds(float(v))),
+    ('training time', ('train_seconds', 'training_seconds', 'training time'), lambda v: format_seconds(float(v))),
     ('device', ('device',), str),
     ('images/s', ('images_per_s', 'train_images_per_s', 'images/s'), lambda v: f'{float(v):,.0f}'),
 )
-
-def _fmt_seconds(s: float) -> str:
-    if s < 120: return f'{s:.0f} s'
-    if s < 7200: return f'{s / 60:.1f} min'
-    return f'{s / 3600:.1f} h'
 
 def _cell(row: dict, keys, fmt) -> str:
     for k in keys:

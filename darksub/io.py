@@ -4,7 +4,7 @@
 
 # %% ../nbs_lib/06_io.ipynb #97df1acb
 from __future__ import annotations
-import lzma, math, os, posixpath, re, shutil, stat, tarfile, tempfile, zipfile, zlib
+import lzma, math, os, posixpath, re, shutil, stat, tarfile, tempfile, tokenize, zipfile, zlib
 from pathlib import Path
 import numpy as np
 from .core import DarksubError, atomic_path, available_memory_gb, format_bytes, free_disk_bytes
@@ -58,8 +58,8 @@ def _read_npy(path: Path, read_data: bool = False):
                     data = np.frombuffer(f.read(nbytes), dtype=dtype).reshape(shape, order='F' if fortran else 'C')
     except DarksubError: raise
     except FileNotFoundError: raise DarksubError(f"{path} does not exist") from None
-    except (ValueError, OSError, EOFError, SyntaxError) as e:
-        raise DarksubError(f"{path} is corrupt or truncated: its .npy header cannot be read ({e})") from None
+    except (ValueError, TypeError, OSError, EOFError, SyntaxError, RecursionError, MemoryError, tokenize.TokenError) as e:  # what parsing a damaged header raises
+        raise DarksubError(f"{path} is corrupt or truncated: its .npy header cannot be read ({type(e).__name__}: {e})") from None
     return tuple(shape), dtype, data
 
 def _numeric_layout(shape: tuple, dtype: np.dtype, path) -> tuple[str, tuple[int, int]]:
@@ -203,8 +203,12 @@ def _escapes(name: str) -> str | None:
     if '..' in n.split('/'): return "contains '..'"
     return None
 
+def _parts(name: str) -> list[str]:
+    "The folders and name of an archive member, without empty and '.' parts ('./dataset/x.npy' -> ['dataset', 'x.npy'])."
+    return [p for p in name.replace('\\', '/').split('/') if p and p != '.']
+
 def _skip(name: str) -> bool:
-    parts = [p for p in name.replace('\\', '/').split('/') if p]
+    parts = _parts(name)
     return not parts or '__MACOSX' in parts
 
 def _zip_problem(info: zipfile.ZipInfo) -> str | None:
@@ -269,7 +273,8 @@ def _check_size(archive: Path, dest: Path, n: int, total: int):
 
 def safe_extract(archive: str | os.PathLike,  # a .zip or .tar[.gz|.bz2|.xz] file
                  dest: str | os.PathLike,  # folder to extract into (created)
-                 overwrite: bool = False) -> list[Path]:  # replace top-level entries of dest that the archive also holds
+                 overwrite: bool = False,  # replace top-level entries of dest that the archive also holds
+                 check=None) -> list[Path]:  # called with the extracted tree (a staging folder in dest) before it replaces anything; raise DarksubError to refuse it
     "Extract a zip or tar archive into `dest` after checking every member (inside `dest`, no special files, within `EXTRACT_LIMITS` and the free disk); returns the top-level paths created, and leaves nothing on failure."
     archive, dest = Path(archive), Path(dest)
     if not archive.is_file(): raise DarksubError(f"archive {archive} does not exist")
@@ -285,7 +290,7 @@ def safe_extract(archive: str | os.PathLike,  # a .zip or .tar[.gz|.bz2|.xz] fil
                            (f" (and {len(problems) - 1} more unsafe member(s))" if len(problems) > 1 else '') +
                            "; nothing was written")
     _check_size(archive, dest, len(keep), sum(size for name, _, _, size, _ in members if not _skip(name)))
-    tops = sorted({name.replace('\\', '/').strip('/').split('/')[0] for name, _ in keep})
+    tops = sorted({_parts(name)[0] for name, _ in keep})  # never '.' (dest itself) nor ''
     clash = [t for t in tops if (dest/t).exists()]
     if clash and not overwrite:
         raise DarksubError(f"{dest} already holds {', '.join(clash)}; pass overwrite=True (CLI: --overwrite) to replace, nothing was written")
@@ -300,6 +305,9 @@ def safe_extract(archive: str | os.PathLike,  # a .zip or .tar[.gz|.bz2|.xz] fil
         else:
             with tarfile.open(archive) as tf:
                 tf.extractall(tmp, members=[m for _, m in keep], filter='data')  # the standard library's checks of every member
+        if check is not None:
+            try: check(tmp)
+            except DarksubError as e: raise DarksubError(f"{str(e).replace(str(tmp), str(dest))}; nothing of {archive} was kept") from None
         for t in tops:
             if (dest/t).is_dir() and not (dest/t).is_symlink(): shutil.rmtree(dest/t)
             elif (dest/t).exists() or (dest/t).is_symlink(): (dest/t).unlink()
@@ -326,7 +334,8 @@ def download_deeplense(dest: str | os.PathLike,  # folder to hold the archive an
                        file_id: str = DEEPLENSE_TEST_I_ID,  # Google Drive file id
                        archive: str | os.PathLike | None = None,  # an archive already downloaded by hand (skips the download)
                        overwrite: bool = False,  # replace an extracted dataset already in dest
-                       quiet: bool = False) -> Path:  # no gdown progress bar
+                       quiet: bool = False,  # no gdown progress bar
+                       check=None) -> Path:  # called with the extracted tree before it replaces anything in dest (see `safe_extract`)
     "Download (gdown) and safely extract the published DeepLense Test I dataset into `dest`; returns `dest` (a dataset folder)."
     dest = Path(dest)
     if archive is not None and not Path(archive).is_file(): raise DarksubError(f"archive {archive} does not exist")
@@ -347,7 +356,7 @@ def download_deeplense(dest: str | os.PathLike,  # folder to hold the archive an
             except Exception as e:  # gdown: FileURLRetrievalError (quota, permissions), requests errors (network)
                 if created and dest.is_dir() and not any(dest.iterdir()): dest.rmdir()  # leave nothing behind
                 raise DarksubError(_download_failed(file_id, dest, e)) from None
-    tops = safe_extract(archive, dest, overwrite=overwrite)
+    tops = safe_extract(archive, dest, overwrite=overwrite, check=check)
     if not (dest/'dataset').is_dir() and not any((dest/s).is_dir() for s in ('train', 'val', 'test')):  # the split folders of darksub.datasets.SPLITS
         for t in tops: shutil.rmtree(t) if t.is_dir() and not t.is_symlink() else t.unlink()  # nothing of a wrong archive is kept
         raise DarksubError(f"{archive} holds no dataset/{{train,val}} folders (it was not kept); expected the DeepLense Test I archive")

@@ -23,9 +23,11 @@ def count_scale(images,  # (B, [1,] H, W) min-max normalised images, array or te
     for b, v in enumerate(d.reshape(len(d), -1)):
         u = torch.unique(v)
         if len(u) < 2 or not bool(torch.isfinite(u).all()): continue
-        S = round(1 / float(torch.diff(u).min()))
+        span = 1 / float(torch.diff(u).min())
+        if not 0.5 <= span < 2**24: continue  # a finer grid than 24 bits of counts (or none): not counts
+        S = round(span)
         k = v * S
-        if 0 < S < 2**24 and float((k - k.round()).abs().max()) < tolerance: out[b] = S
+        if float((k - k.round()).abs().max()) < tolerance: out[b] = S
     return out
 
 # %% ../nbs_lib/05a_noise.ipynb #b3e1df24

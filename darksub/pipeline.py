@@ -150,8 +150,10 @@ def run_pipeline(profile: str = 'quick',  # profile name: smoke, quick, referenc
                  kernel_name: str = 'darksub',  # Jupyter kernel to execute on
                  force: bool = False,  # run even when the estimate exceeds the free disk or the available memory
                  stop_after: str | None = None,  # stop after the last notebook whose path starts with this ('02')
-                 log=print) -> dict:
-    "Execute every numbered notebook under `root` in order with papermill; returns the summary written to `run_dir/summary.json`."
+                 log=print,
+                 dry_run: bool = False,  # check the profile, parameters, range, resources and kernel, print the plan, run and write nothing
+                 ) -> dict:
+    "Execute every numbered notebook under `root` in order with papermill; returns the summary written to `run_dir/summary.json` (a dry run: the plan)."
     import papermill as pm
     root = Path(root).resolve()
     knobs = get_profile(profile, root, run_dir)
@@ -174,6 +176,12 @@ def run_pipeline(profile: str = 'quick',  # profile name: smoke, quick, referenc
     start, stop = _notebook_range(rels, start_from, stop_after)
     need, short = _check_resources(knobs, run_dir, force)
     _check_kernel(kernel_name)
+    if dry_run:
+        plan = [{'notebook': rel, 'parameters': {k: v for k, v in knobs.items() if k in declared[nb]}} for nb, rel in zip(notebooks[start:stop], rels[start:stop])]
+        log(f"darksub pipeline: dry run of profile {profile}: {len(plan)} notebook(s) would write {run_dir}, needing about {need['disk_gb']} GB of disk "
+            f"and {need['memory_gb']} GB of memory; nothing was run")
+        for e in plan: log(f"  {e['notebook']}: " + ', '.join(f'{k}={v!r}' for k, v in e['parameters'].items()))
+        return {'profile': profile, 'status': 'planned', 'run_dir': str(run_dir), 'needs': need, 'notebooks': plan}
     with claim_output(run_dir, folder=True):  # one pipeline at a time writes a run folder
         return _run_notebooks(profile, root, overrides, knobs, notebooks, rels, declared, start, stop, run_dir, need, short, kernel_name, log)
 

@@ -416,8 +416,9 @@ def _adam_halving(dc, u, B, S, n_fit, steps, lr, pixel_scale, psf_fwhm):
     render.x, render.y = render.x + shift, render.y + shift
     u = u.view(B, S, -1)
     rounds = [r for r in (S, (S + 1) // 2, 1)]
-    cuts = [0, steps // 4, steps // 2, steps] if S > 1 else [0, steps]
-    rounds = rounds if S > 1 else [1]
+    halve = S > 1 and steps >= 4  # fewer steps than rounds: one round, the best start chosen afterwards
+    cuts = [0, steps // 4, steps // 2, steps] if halve else [0, steps]
+    rounds = rounds if halve else [S]
     u = u.clone().requires_grad_(True)
     opt = torch.optim.Adam([u], lr=lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime, json, math, os, subprocess
 from collections.abc import Mapping
 from pathlib import Path
-from .core import DarksubError, write_json
+from .core import DarksubError, format_seconds, write_json
 from .outputs import write_marked_block
 from .evaluate import collect_model_results
 from .experiments import preset_table
@@ -78,10 +78,6 @@ def _fmt_score(s: Mapping | None) -> str:
     ci = s.get('auc_ci95')
     return f"{s['auc_ovr_macro']:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else '')
 
-def _fmt_seconds(s) -> str:
-    if s is None or (isinstance(s, float) and math.isnan(s)): return '—'
-    return f'{s:.0f} s' if s < 120 else f'{s / 60:.1f} min'
-
 def _provenance(results: Mapping) -> str:
     return (f"profile `{results.get('profile')}`, commit `{results.get('commit') or 'unknown'}`, {results.get('created_utc', '?')[:10]}, "
             f"device {results.get('device')}")
@@ -95,7 +91,7 @@ def results_sections(results: Mapping,  # a record of `collect_run_results` (e.g
     rows = []
     for name, m in sorted(results.get('models', {}).items(), key=lambda kv: -(kv[1]['scores'].get(PRESETS_SCORED[0], {}).get('auc_ovr_macro') or 0)):
         cells = [f'`{name}`', m.get('input') or '—', f"{m['images_seen']:,}" if m.get('images_seen') else '—',
-                 _fmt_seconds(m.get('train_seconds')) + (f" ({m['device']})" if m.get('device') else '')]
+                 format_seconds(m.get('train_seconds')) + (f" ({m['device']})" if m.get('device') else '')]
         for p in PRESETS_SCORED:
             s = m['scores'].get(p)
             cells += [f"{s['accuracy']:.3f}" if s and s.get('accuracy') is not None else '—', _fmt_score(s)]
@@ -123,8 +119,8 @@ def results_sections(results: Mapping,  # a record of `collect_run_results` (e.g
                       f"`{pre['default_preprocess']}`.\n\n" + '\n'.join(lines))
     else: preprocess = 'No preprocessing comparison in this run.'
     secs = results.get('notebook_seconds') or {}
-    times = (f"Notebook times ({prov}), {_fmt_seconds(results.get('total_seconds'))} in all:\n\n"
-             + '\n'.join(['| notebook | time |', '|---|---|'] + [f'| `{k}` | {_fmt_seconds(v)} |' for k, v in secs.items()]))
+    times = (f"Notebook times ({prov}), {format_seconds(results.get('total_seconds'))} in all:\n\n"
+             + '\n'.join(['| notebook | time |', '|---|---|'] + [f'| `{k}` | {format_seconds(v)} |' for k, v in secs.items()]))
     return {'results:models': models, 'results:presets': presets, 'results:preprocess': preprocess, 'results:times': times}
 
 # %% ../nbs_lib/16a_results.ipynb #e1911478
@@ -143,13 +139,13 @@ def compare_results(run: Mapping,  # the record of this run
                     ) -> str:
     "A markdown report: each score of `run` beside the reference's for the same classifier and preset, and the total time."
     lines = [f"# darksub pipeline report: profile `{run.get('profile')}`", '',
-             f"This run: {_provenance(run)}, {_fmt_seconds(run.get('total_seconds'))} of notebooks, status {run.get('status')}."]
+             f"This run: {_provenance(run)}, {format_seconds(run.get('total_seconds'))} of notebooks, status {run.get('status')}."]
     if not reference:
         sec = results_sections(run)
         return '\n'.join(lines + ['', 'No reference results (assets/results.json) to compare with: run `make pipeline PROFILE=reference` to make them.', '',
                                   '## Models', '', sec['results:models'].split('\n\n', 1)[1], '', '## Baselines and physics classifiers', '',
                                   sec['results:presets']]) + '\n'
-    lines += [f"Reference: {_provenance(reference)}, {_fmt_seconds(reference.get('total_seconds'))} of notebooks.", '',
+    lines += [f"Reference: {_provenance(reference)}, {format_seconds(reference.get('total_seconds'))} of notebooks.", '',
               'Macro one-vs-rest AUC with its 95 % interval; a different profile trains on other sizes, so differences are expected unless the '
               'profile is the reference\'s own sizes (`quick`).', '',
               '| classifier | preset | this run | reference | difference | inside the reference interval |', '|---|---|---|---|---|---|']

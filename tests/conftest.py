@@ -9,6 +9,15 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault('OMP_NUM_THREADS', '1')
 os.environ.setdefault('MPLBACKEND', 'Agg')
 
+# hypothesis profiles of tests/test_properties.py: `ci` (the default) generates the same cases every run and writes no
+# example database; `long` (DARKSUB_HYPOTHESIS=long) generates ten times as many new ones and keeps failures in .hypothesis/.
+from hypothesis import HealthCheck, settings
+settings.register_profile('ci', deadline=None, derandomize=True, database=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])
+settings.register_profile('long', deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.load_profile(os.environ.get('DARKSUB_HYPOTHESIS', 'ci'))
+if os.environ.get('DARKSUB_HYPOTHESIS') == 'long': os.environ.setdefault('DARKSUB_HYPOTHESIS_FACTOR', '10')
+
 
 def _env() -> dict:
     env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', MPLBACKEND='Agg', PYTHONUNBUFFERED='1')
