@@ -147,8 +147,8 @@ def simulate_cli(argv: list[str] | None = None,  # the arguments after `darksub 
     if rank: return 0
     r = m['run']
     if r.get('reused'):
-        print(f"darksub simulate: {sum(sum(c.values()) for c in m['counts'].values())} images in {a.out} (--reuse: a complete dataset with the same parameters, "
-              f"nothing written); manifest {Path(a.out)/'manifest.json'}")
+        held = f"{sum(sum(c.values()) for c in m['counts'].values())} images" if 'counts' in m else 'a dataset'  # counts: optional in a manifest
+        print(f"darksub simulate: {held} in {a.out} (--reuse: a complete dataset with the same parameters, nothing written); manifest {Path(a.out)/'manifest.json'}")
         return 0
     print(f"darksub simulate: {sum(sum(c.values()) for c in m['counts'].values())} images in {a.out} "
           f"({r['images_written']} written{', resumed' if r['resumed'] else ''}, {r['seconds']:.1f} s, "

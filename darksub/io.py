@@ -4,7 +4,7 @@
 
 # %% ../nbs_lib/06_io.ipynb #97df1acb
 from __future__ import annotations
-import lzma, math, os, posixpath, re, shutil, stat, tarfile, tempfile, tokenize, zipfile, zlib
+import lzma, math, os, posixpath, re, shutil, stat, tarfile, tempfile, tokenize, warnings, zipfile, zlib
 from pathlib import Path
 import numpy as np
 from .core import DarksubError, atomic_path, available_memory_gb, format_bytes, free_disk_bytes
@@ -40,10 +40,12 @@ def _read_npy(path: Path, read_data: bool = False):
                                    f"expected an array saved with numpy.save")
             f.seek(0)
             version = np.lib.format.read_magic(f)
-            if version == (1, 0): shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-            elif version in ((2, 0), (3, 0)): shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)  # 3.0: 2.0 with a UTF-8 header
-            else: raise DarksubError(f"{path} is a .npy file of format version {version[0]}.{version[1]}, which NumPy does not read; "
-                                     f"expected version 1.0, 2.0 or 3.0 (numpy.save)")
+            with warnings.catch_warnings():
+                warnings.simplefilter('error', (DeprecationWarning, SyntaxWarning))  # an invalid escape in the header text: corrupt, not a warning
+                if version == (1, 0): shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+                elif version in ((2, 0), (3, 0)): shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)  # 3.0: 2.0 with a UTF-8 header
+                else: raise DarksubError(f"{path} is a .npy file of format version {version[0]}.{version[1]}, which NumPy does not read; "
+                                         f"expected version 1.0, 2.0 or 3.0 (numpy.save)")
             if not dtype.hasobject:
                 offset, nbytes = f.tell(), math.prod(shape) * dtype.itemsize  # Python integers: no overflow
                 budget = MAX_NPY_BYTES if nbytes <= 1 << 26 else min(MAX_NPY_BYTES, available_memory_gb() * 1e9 / 4)  # memory probed for large arrays only
@@ -58,7 +60,7 @@ def _read_npy(path: Path, read_data: bool = False):
                     data = np.frombuffer(f.read(nbytes), dtype=dtype).reshape(shape, order='F' if fortran else 'C')
     except DarksubError: raise
     except FileNotFoundError: raise DarksubError(f"{path} does not exist") from None
-    except (ValueError, TypeError, OSError, EOFError, SyntaxError, RecursionError, MemoryError, tokenize.TokenError) as e:  # what parsing a damaged header raises
+    except (ValueError, TypeError, OSError, EOFError, SyntaxError, RecursionError, MemoryError, tokenize.TokenError, DeprecationWarning, SyntaxWarning) as e:  # what parsing a damaged header raises
         raise DarksubError(f"{path} is corrupt or truncated: its .npy header cannot be read ({type(e).__name__}: {e})") from None
     return tuple(shape), dtype, data
 
@@ -305,6 +307,7 @@ def safe_extract(archive: str | os.PathLike,  # a .zip or .tar[.gz|.bz2|.xz] fil
         else:
             with tarfile.open(archive) as tf:
                 tf.extractall(tmp, members=[m for _, m in keep], filter='data')  # the standard library's checks of every member
+        tops = sorted(p.name for p in tmp.iterdir())  # what was extracted (a member the filters dropped is not a top)
         if check is not None:
             try: check(tmp)
             except DarksubError as e: raise DarksubError(f"{str(e).replace(str(tmp), str(dest))}; nothing of {archive} was kept") from None

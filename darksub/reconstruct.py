@@ -376,6 +376,9 @@ def fit_lens(images, # (B, 1, H, W) or (B, H, W) images (any normalisation: ampl
     dev = resolve_device(device)
     B, H, W = imgs.shape
     if H != W: raise DarksubError(f'fit_lens expects square images, got {H} x {W} pixels')
+    n_fit = H if fit_half_width is None else min(H, 2 * int(round(fit_half_width / pixel_scale)))
+    if n_fit < 8: raise DarksubError(f"the fit window is {n_fit} pixels wide ({H}-pixel images, {pixel_scale} arcsec/pixel, half width {fit_half_width} arcsec); "
+                                     f"expected at least 8 pixels: check the pixel scale (CLI: --pixel-scale)")
     t0, c0 = time.perf_counter(), time.process_time()
     chunks = []
     for i in range(0, B, batch_size):

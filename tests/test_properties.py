@@ -529,6 +529,40 @@ def control_character_echoed(w, ck):
     return ['validate', 'ds', '--splits', '\x1e']
 
 
+
+@found('DeprecationWarning: invalid escape sequence, printed by the header parser', 'warnings of the header parser are a corrupt header too', 2)
+def header_invalid_escape(w, ck):
+    "`evaluate` of a dataset with a .npy file whose header text holds an invalid escape sequence (a flipped byte can make one)"
+    data = _npy(np.random.default_rng(0).random((1, 32, 32), dtype=np.float32))
+    data = data.replace(b"'descr'", b"'d\\:scr'", 1)
+    make_dataset(w/'ds', {'test': 1}); (w/'ds'/'test'/'no'/'0.npy').write_bytes(data)
+    return ['evaluate', 'ds', '--checkpoint', _copy_checkpoint(ck, w/'ck'), '--device', 'cpu', '--n-boot', '0']
+
+
+@found("KeyError 'counts' traceback after reusing a dataset", 'the reuse line counts images only when the manifest lists them', 0)
+def simulate_reuse_manifest_without_counts(w, ck):
+    "`simulate --reuse` on a complete dataset whose manifest lacks its 'counts' entry"
+    r = run_inproc('simulate', w/'ds', '--n-per-class', '1', '--splits', 'test', '--no-progress'); assert r.returncode == 0, r.stderr
+    m = json.loads((w/'ds'/'manifest.json').read_text()); m.pop('counts'); (w/'ds'/'manifest.json').write_text(json.dumps(m))
+    return ['simulate', 'ds', '--n-per-class', '1', '--splits', 'test', '--reuse', '--no-progress']
+
+
+@found('an error (a member the tar filter dropped, a link to nothing, was still a top-level entry to move), and the dataset it had moved stayed',
+       'the top-level entries are what was extracted', 0)
+def archive_link_to_nothing(w, ck):
+    "`download --archive` of a tar.gz with an image and a symbolic link `train` -> '' (the tar data filter drops it)"
+    with tarfile.open(w/'data.tgz', 'w:gz') as t:
+        b = _npy(np.random.default_rng(0).random((1, 32, 32), dtype=np.float32))
+        i = tarfile.TarInfo('dataset/train/no/0.npy'); i.size = len(b); t.addfile(i, io.BytesIO(b))
+        i = tarfile.TarInfo('train'); i.type, i.linkname = tarfile.SYMTYPE, ''; t.addfile(i)
+    return ['download', 'out', '--archive', 'data.tgz']
+
+
+@found('RuntimeError traceback: a fit window of 0 pixels', '`fit_lens` refuses a window under 8 pixels and names the pixel scale', 2)
+def fit_window_empty(w, ck):
+    "`fit --pixel-scale 6` of a 32-pixel image (a 3-arcsec half width is 0 pixels)"
+    return ['fit', _img(w).name, '--out', 'fit', '--pixel-scale', '6', '--steps', '1', '--lbfgs-steps', '0', '--starts', '1', '--no-figures', '--device', 'cpu']
+
 @pytest.mark.parametrize('name', list(FOUND))
 def test_found(ckpt, name):
     "Each failure found while this suite was written, rerun through the same properties, with the status it has since its fix."
