@@ -484,12 +484,17 @@ def nul_in_argument(w, ck):
     return ['pipeline', '--root', ROOT, '--dry-run', '--run-dir', 'a\x00b']
 
 
+def _reuse_without(w: Path, key: str) -> list:
+    "A complete simulated dataset w/ds whose manifest lacks `key`, and the `simulate --reuse` command that finds it."
+    r = run_inproc('simulate', w/'ds', '--n-per-class', '1', '--splits', 'test', '--no-progress'); assert r.returncode == 0, r.stderr
+    m = json.loads((w/'ds'/'manifest.json').read_text()); m.pop(key); (w/'ds'/'manifest.json').write_text(json.dumps(m))
+    return ['simulate', 'ds', '--n-per-class', '1', '--splits', 'test', '--reuse', '--no-progress']
+
+
 @found("KeyError 'run' traceback after reusing a dataset", "a reused dataset's run record says `reused` and nothing written", 0)
 def simulate_reuse_manifest_without_run(w, ck):
     "`simulate --reuse` on a complete dataset whose manifest lacks its 'run' entry"
-    r = run_inproc('simulate', w/'ds', '--n-per-class', '1', '--splits', 'test', '--no-progress'); assert r.returncode == 0, r.stderr
-    m = json.loads((w/'ds'/'manifest.json').read_text()); m.pop('run'); (w/'ds'/'manifest.json').write_text(json.dumps(m))
-    return ['simulate', 'ds', '--n-per-class', '1', '--splits', 'test', '--reuse', '--no-progress']
+    return _reuse_without(w, 'run')
 
 
 @found('status 2, but the extracted files stayed; with --overwrite the old dataset was replaced by the broken one',
@@ -542,9 +547,7 @@ def header_invalid_escape(w, ck):
 @found("KeyError 'counts' traceback after reusing a dataset", 'the reuse line counts images only when the manifest lists them', 0)
 def simulate_reuse_manifest_without_counts(w, ck):
     "`simulate --reuse` on a complete dataset whose manifest lacks its 'counts' entry"
-    r = run_inproc('simulate', w/'ds', '--n-per-class', '1', '--splits', 'test', '--no-progress'); assert r.returncode == 0, r.stderr
-    m = json.loads((w/'ds'/'manifest.json').read_text()); m.pop('counts'); (w/'ds'/'manifest.json').write_text(json.dumps(m))
-    return ['simulate', 'ds', '--n-per-class', '1', '--splits', 'test', '--reuse', '--no-progress']
+    return _reuse_without(w, 'counts')
 
 
 @found('an error (a member the tar filter dropped, a link to nothing, was still a top-level entry to move), and the dataset it had moved stayed',
